@@ -1,0 +1,573 @@
+//! OpenTelemetry HTTP server instrumentation for rouille: one SERVER span around each request.
+//!
+//! No maintained crate instruments rouille (there are layers for axum, actix, tide and poem, none
+//! for rouille or tiny_http), so this thin layer is written here, once, and every route goes
+//! through it. It follows the stable HTTP semantic conventions
+//! (<https://opentelemetry.io/docs/specs/semconv/http/http-spans/>):
+//!
+//! - the span is named `{method} {route}` (`GET /`), or just `{method}` when no route matched;
+//! - attribute keys come from `opentelemetry-semantic-conventions`;
+//! - an incoming W3C `traceparent`/`tracestate` continues the caller's trace; a malformed one is
+//!   ignored by the propagator and the request starts a fresh trace;
+//! - a 5xx response sets the status to Error with `error.type`; a panic in the handler is
+//!   recorded as an `exception` event and answered with a 500;
+//! - the response carries the span's context in a `traceresponse` header (W3C Trace Context
+//!   level 2), so whoever sent the request can look its trace up in Jaeger.
+
+use std::any::Any;
+use std::net::SocketAddr;
+use std::panic::{self, AssertUnwindSafe};
+
+use http::HeaderMap;
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_semantic_conventions::attribute::{
+    CLIENT_ADDRESS, ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE, HTTP_REQUEST_METHOD,
+    HTTP_REQUEST_METHOD_ORIGINAL, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, NETWORK_PEER_ADDRESS,
+    NETWORK_PEER_PORT, NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_QUERY,
+    URL_SCHEME, USER_AGENT_ORIGINAL,
+};
+use rouille::{Request, Response};
+
+use crate::telemetry::SharedTracer;
+
+/// The response header that carries the server span's context back to the caller.
+pub const TRACE_RESPONSE_HEADER: &str = "traceresponse";
+/// The header name `TraceContextPropagator` writes; its value is what `traceresponse` carries.
+const TRACEPARENT: &str = "traceparent";
+
+/// Wraps request handlers in SERVER spans.
+pub struct HttpTracing {
+    tracer: SharedTracer,
+    propagator: TraceContextPropagator,
+    /// Where the server listens: `server.address`/`server.port` when the request has no `Host`.
+    local_addr: SocketAddr,
+}
+
+impl HttpTracing {
+    pub fn new(tracer: SharedTracer, local_addr: SocketAddr) -> HttpTracing {
+        HttpTracing {
+            tracer,
+            propagator: TraceContextPropagator::new(),
+            local_addr,
+        }
+    }
+
+    /// Runs `handler` inside a SERVER span for `request`. `route` is the matched route template
+    /// (`/users/{id}`, not `/users/42`), or `None` when nothing matched.
+    pub fn trace(
+        &self,
+        request: &Request,
+        route: Option<&'static str>,
+        handler: impl FnOnce() -> Response,
+    ) -> Response {
+        let parent = self.extract(request);
+        let method = Method::of(request.method());
+        let span = self
+            .tracer
+            .span_builder(span_name(method, route))
+            .with_kind(SpanKind::Server)
+            .with_attributes(self.request_attributes(request, method, route))
+            .start_with_context(&*self.tracer, &parent);
+        let cx = parent.with_span(span);
+
+        let outcome = {
+            let _active = cx.clone().attach();
+            panic::catch_unwind(AssertUnwindSafe(handler))
+        };
+
+        let span = cx.span();
+        let response = match outcome {
+            Ok(response) => response,
+            Err(payload) => {
+                let message = panic_message(payload.as_ref());
+                span.add_event(
+                    "exception",
+                    vec![
+                        KeyValue::new(EXCEPTION_TYPE, "panic"),
+                        KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
+                    ],
+                );
+                span.set_status(Status::error(format!("handler panicked: {message}")));
+                Response::text("Internal Server Error\n").with_status_code(500)
+            }
+        };
+        let status = response.status_code;
+        span.set_attribute(KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(status)));
+        if status >= 500 {
+            // The conventions: a server span is an error for 5xx only; 4xx is the client's.
+            span.set_attribute(KeyValue::new(ERROR_TYPE, status.to_string()));
+            span.set_status(Status::error(""));
+        }
+        let response = match self.trace_response(&cx) {
+            Some(value) => response.with_unique_header(TRACE_RESPONSE_HEADER, value),
+            None => response,
+        };
+        span.end();
+        response
+    }
+
+    /// The caller's context from `traceparent`/`tracestate`, or an empty one.
+    fn extract(&self, request: &Request) -> Context {
+        let mut headers = HeaderMap::new();
+        // Copy only the fields the propagator reads into the map its carrier wants.
+        for field in self.propagator.fields() {
+            let header = request.header(field).and_then(|value| {
+                Some((
+                    http::HeaderName::from_bytes(field.as_bytes()).ok()?,
+                    value.parse().ok()?,
+                ))
+            });
+            if let Some((name, value)) = header {
+                headers.insert(name, value);
+            }
+        }
+        self.propagator.extract(&HeaderExtractor(&headers))
+    }
+
+    /// `traceparent`-formatted context of the server span, when there is a valid one.
+    fn trace_response(&self, cx: &Context) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        self.propagator
+            .inject_context(cx, &mut HeaderInjector(&mut headers));
+        headers
+            .get(TRACEPARENT)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    fn request_attributes(
+        &self,
+        request: &Request,
+        method: Method,
+        route: Option<&'static str>,
+    ) -> Vec<KeyValue> {
+        let (path, query) = split_target(request.raw_url());
+        let scheme = if request.is_secure() { "https" } else { "http" };
+        let mut attributes = vec![
+            KeyValue::new(HTTP_REQUEST_METHOD, method.semconv_value()),
+            KeyValue::new(URL_PATH, path.to_owned()),
+            KeyValue::new(URL_SCHEME, scheme),
+            // rouille hands handlers no HTTP version; its server, tiny_http, speaks HTTP/1.x only
+            // and every client in this lab (curl, browsers, wrk, Docker's health check) uses 1.1.
+            KeyValue::new(NETWORK_PROTOCOL_VERSION, "1.1"),
+            KeyValue::new(CLIENT_ADDRESS, request.remote_addr().ip().to_string()),
+            KeyValue::new(NETWORK_PEER_ADDRESS, request.remote_addr().ip().to_string()),
+            KeyValue::new(NETWORK_PEER_PORT, i64::from(request.remote_addr().port())),
+        ];
+        if let Method::Other = method {
+            attributes.push(KeyValue::new(
+                HTTP_REQUEST_METHOD_ORIGINAL,
+                request.method().to_owned(),
+            ));
+        }
+        if let Some(query) = query {
+            attributes.push(KeyValue::new(URL_QUERY, query.to_owned()));
+        }
+        if let Some(route) = route {
+            attributes.push(KeyValue::new(HTTP_ROUTE, route));
+        }
+        let (address, port) = server_address(request, scheme, self.local_addr);
+        attributes.push(KeyValue::new(SERVER_ADDRESS, address));
+        attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
+        if let Some(agent) = request.header("User-Agent") {
+            attributes.push(KeyValue::new(USER_AGENT_ORIGINAL, agent.to_owned()));
+        }
+        attributes
+    }
+}
+
+/// A request method as the conventions see it: one of the registered methods, or `_OTHER`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Known(&'static str),
+    Other,
+}
+
+impl Method {
+    /// The conventions' list of methods (RFC 9110 and RFC 5789), compared case-sensitively.
+    const KNOWN: [&'static str; 9] = [
+        "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE",
+    ];
+
+    fn of(method: &str) -> Method {
+        Method::KNOWN
+            .into_iter()
+            .find(|known| *known == method)
+            .map_or(Method::Other, Method::Known)
+    }
+
+    fn semconv_value(self) -> &'static str {
+        match self {
+            Method::Known(name) => name,
+            Method::Other => "_OTHER",
+        }
+    }
+
+    /// Unknown methods are named `HTTP` in span names, so that a client cannot flood the
+    /// backend with made-up span names.
+    fn span_name_part(self) -> &'static str {
+        match self {
+            Method::Known(name) => name,
+            Method::Other => "HTTP",
+        }
+    }
+}
+
+fn span_name(method: Method, route: Option<&str>) -> String {
+    match route {
+        Some(route) => format!("{} {route}", method.span_name_part()),
+        None => method.span_name_part().to_owned(),
+    }
+}
+
+/// `/a/b?x=1` is path `/a/b` and query `x=1`.
+fn split_target(raw_url: &str) -> (&str, Option<&str>) {
+    match raw_url.split_once('?') {
+        Some((path, query)) => (path, Some(query).filter(|query| !query.is_empty())),
+        None => (raw_url, None),
+    }
+}
+
+/// The server's name and port as the client addressed it (the `Host` header), else the socket
+/// the server listens on.
+fn server_address(request: &Request, scheme: &str, local: SocketAddr) -> (String, u16) {
+    let from_host = request
+        .header("Host")
+        .and_then(|host| host.parse::<http::uri::Authority>().ok())
+        .map(|authority| {
+            let default_port = if scheme == "https" { 443 } else { 80 };
+            (
+                authority.host().to_owned(),
+                authority.port_u16().unwrap_or(default_port),
+            )
+        });
+    from_host.unwrap_or_else(|| (local.ip().to_string(), local.port()))
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_owned()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "a panic with a non-text payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::global::BoxedTracer;
+    use opentelemetry::trace::{SpanId, TraceId, TracerProvider as _};
+    use opentelemetry::Value;
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+    use std::sync::Arc;
+
+    const LOCAL: &str = "127.0.0.1:5000";
+    const PARENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const PARENT_SPAN: &str = "00f067aa0ba902b7";
+
+    struct Harness {
+        exporter: InMemorySpanExporter,
+        provider: SdkTracerProvider,
+        tracing: HttpTracing,
+    }
+
+    fn harness() -> Harness {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let tracer: SharedTracer = Arc::new(BoxedTracer::new(Box::new(provider.tracer("test"))));
+        let tracing = HttpTracing::new(tracer, LOCAL.parse().unwrap());
+        Harness {
+            exporter,
+            provider,
+            tracing,
+        }
+    }
+
+    impl Harness {
+        fn spans(&self) -> Vec<SpanData> {
+            self.provider.force_flush().unwrap();
+            self.exporter.get_finished_spans().unwrap()
+        }
+
+        fn only_span(&self) -> SpanData {
+            let spans = self.spans();
+            assert_eq!(spans.len(), 1, "{spans:#?}");
+            spans.into_iter().next().unwrap()
+        }
+    }
+
+    fn request(method: &str, url: &str, headers: &[(&str, &str)]) -> Request {
+        let headers = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Request::fake_http_from(
+            "10.1.2.3:40000".parse().unwrap(),
+            method,
+            url,
+            headers,
+            Vec::new(),
+        )
+    }
+
+    fn attribute(span: &SpanData, key: &str) -> Option<Value> {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.clone())
+    }
+
+    fn ok() -> Response {
+        Response::text("fine")
+    }
+
+    #[test]
+    fn names_the_span_after_method_and_route_with_the_conventions_attributes() {
+        let h = harness();
+        let request = request(
+            "GET",
+            "/?lang=pt",
+            &[("Host", "lab.example:8081"), ("User-Agent", "curl/8.5.0")],
+        );
+        let response = h.tracing.trace(&request, Some("/"), ok);
+        assert_eq!(response.status_code, 200);
+
+        let span = h.only_span();
+        assert_eq!(span.name, "GET /");
+        assert_eq!(span.span_kind, SpanKind::Server);
+        assert_eq!(span.status, Status::Unset);
+        let expect: &[(&str, Value)] = &[
+            (HTTP_REQUEST_METHOD, "GET".into()),
+            (URL_PATH, "/".into()),
+            (URL_QUERY, "lang=pt".into()),
+            (URL_SCHEME, "http".into()),
+            (HTTP_ROUTE, "/".into()),
+            (HTTP_RESPONSE_STATUS_CODE, 200_i64.into()),
+            (SERVER_ADDRESS, "lab.example".into()),
+            (SERVER_PORT, 8081_i64.into()),
+            (CLIENT_ADDRESS, "10.1.2.3".into()),
+            (NETWORK_PEER_PORT, 40000_i64.into()),
+            (USER_AGENT_ORIGINAL, "curl/8.5.0".into()),
+            (NETWORK_PROTOCOL_VERSION, "1.1".into()),
+        ];
+        for (key, value) in expect {
+            assert_eq!(
+                attribute(&span, key).as_ref(),
+                Some(value),
+                "attribute {key}"
+            );
+        }
+        assert_eq!(attribute(&span, ERROR_TYPE), None);
+    }
+
+    #[test]
+    fn server_address_falls_back_to_the_listening_socket_and_the_default_port() {
+        let h = harness();
+        h.tracing.trace(&request("GET", "/", &[]), Some("/"), ok);
+        h.tracing.trace(
+            &request("GET", "/", &[("Host", "lab.example")]),
+            Some("/"),
+            ok,
+        );
+        let spans = h.spans();
+        assert_eq!(
+            attribute(&spans[0], SERVER_ADDRESS),
+            Some("127.0.0.1".into())
+        );
+        assert_eq!(attribute(&spans[0], SERVER_PORT), Some(5000_i64.into()));
+        assert_eq!(attribute(&spans[1], SERVER_PORT), Some(80_i64.into()));
+    }
+
+    #[test]
+    fn a_request_without_a_route_is_named_after_its_method_only() {
+        let h = harness();
+        let response = h.tracing.trace(&request("GET", "/nope", &[]), None, || {
+            Response::empty_404()
+        });
+        assert_eq!(response.status_code, 404);
+        let span = h.only_span();
+        assert_eq!(span.name, "GET");
+        assert_eq!(attribute(&span, HTTP_ROUTE), None);
+        assert_eq!(span.status, Status::Unset, "a 4xx is not a server error");
+    }
+
+    #[test]
+    fn an_unknown_method_is_other_and_named_http() {
+        let h = harness();
+        h.tracing.trace(&request("BREW", "/", &[]), Some("/"), ok);
+        let span = h.only_span();
+        assert_eq!(span.name, "HTTP /");
+        assert_eq!(attribute(&span, HTTP_REQUEST_METHOD), Some("_OTHER".into()));
+        assert_eq!(
+            attribute(&span, HTTP_REQUEST_METHOD_ORIGINAL),
+            Some("BREW".into())
+        );
+    }
+
+    #[test]
+    fn a_5xx_sets_error_status_and_error_type() {
+        let h = harness();
+        h.tracing.trace(&request("GET", "/", &[]), Some("/"), || {
+            Response::text("down").with_status_code(503)
+        });
+        let span = h.only_span();
+        assert!(
+            matches!(span.status, Status::Error { .. }),
+            "{:?}",
+            span.status
+        );
+        assert_eq!(attribute(&span, ERROR_TYPE), Some("503".into()));
+        assert_eq!(
+            attribute(&span, HTTP_RESPONSE_STATUS_CODE),
+            Some(503_i64.into())
+        );
+    }
+
+    #[test]
+    fn a_panic_answers_500_and_is_recorded_on_the_span() {
+        let h = harness();
+        let response = h.tracing.trace(&request("GET", "/", &[]), Some("/"), || {
+            panic!("the database is on fire")
+        });
+        assert_eq!(response.status_code, 500);
+        let span = h.only_span();
+        assert_eq!(
+            span.status,
+            Status::error("handler panicked: the database is on fire")
+        );
+        assert_eq!(attribute(&span, ERROR_TYPE), Some("500".into()));
+        let event = span.events.iter().next().expect("an exception event");
+        assert_eq!(event.name, "exception");
+        assert!(event
+            .attributes
+            .contains(&KeyValue::new(EXCEPTION_MESSAGE, "the database is on fire")));
+    }
+
+    #[test]
+    fn the_handler_runs_inside_the_server_span() {
+        let h = harness();
+        h.tracing.trace(&request("GET", "/", &[]), Some("/"), || {
+            let tracer = h.provider.tracer("handler");
+            tracer.in_span("test_span", |_| ok())
+        });
+        let spans = h.spans();
+        let child = spans.iter().find(|s| s.name == "test_span").unwrap();
+        let server = spans.iter().find(|s| s.name == "GET /").unwrap();
+        assert_eq!(
+            child.span_context.trace_id(),
+            server.span_context.trace_id()
+        );
+        assert_eq!(child.parent_span_id, server.span_context.span_id());
+        assert_eq!(server.parent_span_id, SpanId::INVALID, "a root span");
+    }
+
+    #[test]
+    fn a_valid_traceparent_continues_the_callers_trace() {
+        let h = harness();
+        let traceparent = format!("00-{PARENT_TRACE}-{PARENT_SPAN}-01");
+        let request = request(
+            "GET",
+            "/",
+            &[("traceparent", &traceparent), ("tracestate", "lab=1")],
+        );
+        let response = h.tracing.trace(&request, Some("/"), ok);
+        let span = h.only_span();
+        assert_eq!(
+            span.span_context.trace_id(),
+            TraceId::from_hex(PARENT_TRACE).unwrap()
+        );
+        assert_eq!(span.parent_span_id, SpanId::from_hex(PARENT_SPAN).unwrap());
+        assert!(span.parent_span_is_remote);
+        assert_eq!(span.span_context.trace_state().header(), "lab=1");
+        assert_eq!(
+            response_header(&response, TRACE_RESPONSE_HEADER),
+            Some(format!(
+                "00-{PARENT_TRACE}-{}-01",
+                span.span_context.span_id()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_missing_or_malformed_traceparent_starts_a_fresh_trace() {
+        let malformed = [
+            "",
+            "garbage",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01", // all-zero trace id
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", // all-zero span id
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // forbidden version
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", // upper case
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",    // no flags
+        ];
+        for value in malformed {
+            let h = harness();
+            let headers: Vec<(&str, &str)> = if value.is_empty() {
+                vec![]
+            } else {
+                vec![("traceparent", value)]
+            };
+            let response = h
+                .tracing
+                .trace(&request("GET", "/", &headers), Some("/"), ok);
+            assert_eq!(
+                response.status_code, 200,
+                "{value:?} must not fail the request"
+            );
+            let span = h.only_span();
+            assert_eq!(
+                span.parent_span_id,
+                SpanId::INVALID,
+                "{value:?}: a root span"
+            );
+            assert_ne!(
+                span.span_context.trace_id(),
+                TraceId::from_hex(PARENT_TRACE).unwrap(),
+                "{value:?}"
+            );
+            let header = response_header(&response, TRACE_RESPONSE_HEADER).unwrap();
+            assert_eq!(
+                header,
+                format!(
+                    "00-{}-{}-01",
+                    span.span_context.trace_id(),
+                    span.span_context.span_id()
+                ),
+                "{value:?}"
+            );
+        }
+    }
+
+    fn response_header(response: &Response, name: &str) -> Option<String> {
+        response
+            .headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.to_string())
+    }
+
+    #[test]
+    fn with_the_sdk_disabled_no_span_and_no_traceresponse_but_the_request_is_served() {
+        let tracer: SharedTracer = Arc::new(BoxedTracer::new(Box::new(
+            opentelemetry::trace::noop::NoopTracer::new(),
+        )));
+        let tracing = HttpTracing::new(tracer, LOCAL.parse().unwrap());
+        let response = tracing.trace(&request("GET", "/", &[]), Some("/"), ok);
+        assert_eq!(response.status_code, 200);
+        assert_eq!(response_header(&response, TRACE_RESPONSE_HEADER), None);
+    }
+
+    #[test]
+    fn splits_path_and_query() {
+        assert_eq!(split_target("/a/b?x=1&y"), ("/a/b", Some("x=1&y")));
+        assert_eq!(split_target("/a?"), ("/a", None));
+        assert_eq!(split_target("/"), ("/", None));
+    }
+}

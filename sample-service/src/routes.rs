@@ -1,0 +1,158 @@
+//! The service's routes: plain handlers that know nothing of HTTP spans.
+//!
+//! The only tracing a handler does is its own: `GET /` opens the manual child span `test_span`,
+//! as the original Flask lab's `hello()` did. The SERVER span around it comes from
+//! [`crate::http_tracing`].
+
+use opentelemetry::trace::Tracer;
+use rouille::{Request, Response};
+
+use crate::telemetry::SharedTracer;
+
+/// What `GET /` answers, word for word the original lab's greeting (trailing space included).
+pub const GREETING: &str = "SRE and DevOps work together!!! ";
+/// The name of the manual span `GET /` opens inside its SERVER span.
+pub const MANUAL_SPAN: &str = "test_span";
+
+/// A route the service knows, matched on the path alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `/`: the greeting, with a manual child span.
+    Hello,
+    /// `/healthz`: for container and load-balancer health checks.
+    Health,
+}
+
+impl Route {
+    /// The route for `request`'s path, if any.
+    pub fn find(request: &Request) -> Option<Route> {
+        match request.url().as_str() {
+            "/" => Some(Route::Hello),
+            "/healthz" => Some(Route::Health),
+            _ => None,
+        }
+    }
+
+    /// The route template, as `http.route` and span names want it.
+    pub fn template(self) -> &'static str {
+        match self {
+            Route::Hello => "/",
+            Route::Health => "/healthz",
+        }
+    }
+}
+
+/// The handlers, with the tracer `GET /` opens its manual span on.
+pub struct Routes {
+    tracer: SharedTracer,
+}
+
+impl Routes {
+    pub fn new(tracer: SharedTracer) -> Routes {
+        Routes { tracer }
+    }
+
+    /// Answers `request`, which matched `route` (`None`: nothing matched).
+    pub fn respond(&self, route: Option<Route>, request: &Request) -> Response {
+        let Some(route) = route else {
+            return Response::text(format!("no route for {}\n", request.url()))
+                .with_status_code(404);
+        };
+        if request.method() != "GET" && request.method() != "HEAD" {
+            return Response::text(format!(
+                "{} is not allowed here: use GET\n",
+                request.method()
+            ))
+            .with_status_code(405)
+            .with_unique_header("Allow", "GET, HEAD");
+        }
+        match route {
+            Route::Hello => self.hello(),
+            Route::Health => Response::text("ok\n"),
+        }
+    }
+
+    fn hello(&self) -> Response {
+        self.tracer
+            .in_span(MANUAL_SPAN, |_cx| Response::text(GREETING))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::global::BoxedTracer;
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    use std::io::Read;
+    use std::sync::Arc;
+
+    fn routes() -> (Routes, InMemorySpanExporter) {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let tracer = Arc::new(BoxedTracer::new(Box::new(provider.tracer("test"))));
+        (Routes::new(tracer), exporter)
+    }
+
+    fn body(response: Response) -> String {
+        let (mut reader, _) = response.data.into_reader_and_size();
+        let mut body = String::new();
+        reader.read_to_string(&mut body).unwrap();
+        body
+    }
+
+    fn get(path: &str) -> Request {
+        Request::fake_http("GET", path, vec![], vec![])
+    }
+
+    #[test]
+    fn hello_greets_like_the_original_and_opens_test_span() {
+        let (routes, exporter) = routes();
+        let request = get("/");
+        let route = Route::find(&request);
+        assert_eq!(route, Some(Route::Hello));
+        let response = routes.respond(route, &request);
+        assert_eq!(response.status_code, 200);
+        assert!(response
+            .headers
+            .iter()
+            .any(|(k, v)| k == "Content-Type" && v.starts_with("text/plain")));
+        assert_eq!(body(response), "SRE and DevOps work together!!! ");
+        let spans = exporter.get_finished_spans().unwrap();
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].name, "test_span");
+    }
+
+    #[test]
+    fn health_answers_200() {
+        let (routes, _) = routes();
+        let request = get("/healthz");
+        assert_eq!(Route::find(&request).map(Route::template), Some("/healthz"));
+        assert_eq!(
+            routes.respond(Route::find(&request), &request).status_code,
+            200
+        );
+    }
+
+    #[test]
+    fn unknown_paths_answer_404_and_other_methods_405() {
+        let (routes, _) = routes();
+        let request = get("/missing?x=1");
+        assert_eq!(Route::find(&request), None);
+        assert_eq!(routes.respond(None, &request).status_code, 404);
+        let post = Request::fake_http("POST", "/", vec![], vec![]);
+        let response = routes.respond(Route::find(&post), &post);
+        assert_eq!(response.status_code, 405);
+        assert!(response
+            .headers
+            .iter()
+            .any(|(k, v)| k == "Allow" && v == "GET, HEAD"));
+    }
+
+    #[test]
+    fn the_query_does_not_change_the_route() {
+        assert_eq!(Route::find(&get("/?lang=pt")), Some(Route::Hello));
+    }
+}
