@@ -1,0 +1,411 @@
+//! What the whole-program tests share: a real OpenTelemetry collector (rotel, installed from PyPI
+//! by `.ci/run`), the real `sample-service` binary, an HTTP client, and free loopback ports.
+//!
+//! Every process started here is killed when its handle is dropped, so a failing test leaves
+//! nothing running. Every wait is bounded.
+
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long any single wait in these tests may take before it fails the test.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A loopback port nobody listens on. Below 32768: above it, a client socket of an earlier test
+/// in TIME-WAIT can hold the port (see FACTS.md).
+pub fn free_port() -> u16 {
+    listen_on_free_port().1
+}
+
+/// A listener on a free loopback port below 32768, kept open by the caller.
+pub fn listen_on_free_port() -> (TcpListener, u16) {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    if NEXT.load(Ordering::SeqCst) == 0 {
+        // Spread concurrent test binaries over the range by their process id.
+        let start = 20_000 + (std::process::id() % 1_000) as u16 * 10;
+        let _ = NEXT.compare_exchange(0, start, Ordering::SeqCst, Ordering::SeqCst);
+    }
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(port < 32_000, "no free port left below 32000");
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+            return (listener, port);
+        }
+    }
+}
+
+/// Lines a child process writes, collected by a thread.
+#[derive(Clone, Default)]
+pub struct Lines(Arc<Mutex<Vec<String>>>);
+
+impl Lines {
+    fn collect(&self, stream: impl Read + Send + 'static) {
+        let lines = self.0.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                match line {
+                    Ok(line) => lines.lock().unwrap().push(line),
+                    Err(_) => break,
+                }
+            }
+        });
+    }
+
+    pub fn snapshot(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub fn text(&self) -> String {
+        self.snapshot().join("\n")
+    }
+
+    /// Waits until a line contains `needle`, and returns it.
+    pub fn wait_for(&self, needle: &str, what: &str) -> String {
+        let found = wait_until(what, || {
+            self.snapshot()
+                .into_iter()
+                .find(|line| line.contains(needle))
+        });
+        found
+    }
+}
+
+/// Polls `probe` every 50 ms until it returns `Some`, for at most [`WAIT`].
+pub fn wait_until<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {WAIT:?} waiting for {what}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    wait_until(what, || TcpStream::connect(("127.0.0.1", port)).ok());
+}
+
+/// A child process that is killed when dropped.
+pub struct Process {
+    child: Child,
+    pub stdout: Lines,
+    pub stderr: Lines,
+}
+
+impl Process {
+    fn spawn(mut command: Command) -> Process {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|err| panic!("could not start {command:?}: {err}"));
+        let stdout = Lines::default();
+        let stderr = Lines::default();
+        stdout.collect(child.stdout.take().unwrap());
+        stderr.collect(child.stderr.take().unwrap());
+        Process {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM, the signal `docker stop` and Kubernetes send.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("kill(1) runs");
+        assert!(status.success(), "kill -TERM {} failed", self.pid());
+    }
+
+    /// Waits for the process to exit by itself, for at most [`WAIT`].
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let status = wait_until("the process to exit", || self.child.try_wait().unwrap());
+        // Give the reader threads a moment to take the last lines.
+        thread::sleep(Duration::from_millis(100));
+        status
+    }
+
+    /// Peak resident memory so far, in kB (VmHWM from /proc).
+    pub fn peak_rss_kb(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/PID/status")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The rotel binary: `$ROTEL_AGENT`, else the one inside the `rotel` Python package.
+fn rotel_agent() -> PathBuf {
+    if let Some(path) = std::env::var_os("ROTEL_AGENT") {
+        return PathBuf::from(path);
+    }
+    let output = Command::new("python3")
+        .args([
+            "-c",
+            "import os, rotel; print(os.path.join(os.path.dirname(rotel.__file__), 'rotel-agent'))",
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "the rotel collector is not installed: run `bash .ci/run` or `pip install rotel` ({})",
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
+}
+
+/// A real OpenTelemetry collector on loopback that logs every span it receives.
+pub struct Collector {
+    pub process: Process,
+    pub grpc_port: u16,
+    pub http_port: u16,
+}
+
+impl Collector {
+    /// Starts a collector listening on fresh ports.
+    pub fn start() -> Collector {
+        Collector::start_on(free_port(), free_port())
+    }
+
+    /// Starts a collector on the given ports (to bring one back where a service expects it).
+    pub fn start_on(grpc_port: u16, http_port: u16) -> Collector {
+        let mut command = Command::new(rotel_agent());
+        command.args([
+            "start",
+            "--otlp-grpc-endpoint",
+            &format!("127.0.0.1:{grpc_port}"),
+            "--otlp-http-endpoint",
+            &format!("127.0.0.1:{http_port}"),
+            "--exporter",
+            "blackhole",
+            "--debug-log",
+            "traces",
+            "--debug-log-verbosity",
+            "detailed",
+        ]);
+        let process = Process::spawn(command);
+        wait_for_port(grpc_port, "the collector's gRPC port");
+        wait_for_port(http_port, "the collector's HTTP port");
+        Collector {
+            process,
+            grpc_port,
+            http_port,
+        }
+    }
+
+    pub fn endpoint(&self, protocol: &str) -> String {
+        match protocol {
+            "grpc" => format!("http://127.0.0.1:{}", self.grpc_port),
+            _ => format!("http://127.0.0.1:{}", self.http_port),
+        }
+    }
+
+    /// Every span received so far.
+    pub fn spans(&self) -> Vec<ReceivedSpan> {
+        parse_debug_output(&self.process.stdout.snapshot())
+    }
+
+    /// Waits until `ready` holds for the spans received, and returns them.
+    pub fn wait_for_spans(
+        &self,
+        what: &str,
+        ready: impl Fn(&[ReceivedSpan]) -> bool,
+    ) -> Vec<ReceivedSpan> {
+        wait_until(what, || {
+            let spans = self.spans();
+            ready(&spans).then_some(spans)
+        })
+    }
+}
+
+/// One span as the collector's debug log printed it.
+#[derive(Debug, Clone, Default)]
+pub struct ReceivedSpan {
+    pub service_name: String,
+    pub trace_id: String,
+    pub parent_id: String,
+    pub span_id: String,
+    pub name: String,
+    pub kind: String,
+    pub status_code: String,
+    pub attributes: HashMap<String, String>,
+}
+
+impl ReceivedSpan {
+    pub fn attribute(&self, key: &str) -> Option<&str> {
+        self.attributes.get(key).map(String::as_str)
+    }
+}
+
+/// Parses the collector's `--debug-log-verbosity detailed` output (the OpenTelemetry
+/// Collector's debug exporter format): `Resource attributes:` then `Span #N` blocks.
+fn parse_debug_output(lines: &[String]) -> Vec<ReceivedSpan> {
+    enum Section {
+        Resource,
+        SpanAttributes,
+        Other,
+    }
+    let mut spans: Vec<ReceivedSpan> = Vec::new();
+    let mut service = String::new();
+    let mut section = Section::Other;
+    for line in lines {
+        let trimmed = line.trim();
+        if trimmed.starts_with("ResourceSpans #") {
+            service.clear();
+            section = Section::Other;
+        } else if trimmed == "Resource attributes:" {
+            section = Section::Resource;
+        } else if trimmed.starts_with("Span #") {
+            spans.push(ReceivedSpan {
+                service_name: service.clone(),
+                ..ReceivedSpan::default()
+            });
+            section = Section::Other;
+        } else if trimmed == "Attributes:" {
+            section = Section::SpanAttributes;
+        } else if let Some(pair) = trimmed.strip_prefix("-> ") {
+            let Some((key, value)) = pair.split_once(": ") else {
+                continue;
+            };
+            // `Str(curl/8.5.0)` -> `curl/8.5.0`, `Int(200)` -> `200`
+            let value = value
+                .split_once('(')
+                .map_or(value, |(_, rest)| rest.strip_suffix(')').unwrap_or(rest));
+            match section {
+                Section::Resource if key == "service.name" => service = value.to_owned(),
+                Section::SpanAttributes => {
+                    if let Some(span) = spans.last_mut() {
+                        span.attributes.insert(key.to_owned(), value.to_owned());
+                    }
+                }
+                _ => {}
+            }
+        } else if let (Some(span), Some((field, value))) =
+            (spans.last_mut(), trimmed.split_once(':'))
+        {
+            let value = value.trim().to_owned();
+            match field.trim() {
+                "Trace ID" => span.trace_id = value,
+                "Parent ID" => span.parent_id = value,
+                "ID" => span.span_id = value,
+                "Name" => span.name = value,
+                "Kind" => span.kind = value,
+                "Status code" => span.status_code = value,
+                "Events" | "Links" => section = Section::Other,
+                _ => {}
+            }
+        }
+    }
+    spans
+}
+
+/// The `sample-service` binary built by cargo for these tests.
+pub struct Service {
+    pub process: Process,
+    pub port: u16,
+}
+
+impl Service {
+    /// Starts the service on a fresh loopback port with only `env` (and `PATH`) set,
+    /// and waits until it listens.
+    pub fn start(env: &[(&str, &str)]) -> Service {
+        let port = free_port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sample-service"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let process = Process::spawn(command);
+        process
+            .stderr
+            .wait_for("listening on", "the service to listen");
+        Service { process, port }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(&mut self) {
+        self.process.terminate();
+        let status = self.process.wait_exit();
+        assert!(
+            status.success(),
+            "the service exited with {status} after SIGTERM; stderr:\n{}",
+            self.process.stderr.text()
+        );
+    }
+}
+
+/// A response as the tests look at it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub headers: HashMap<String, String>,
+}
+
+/// `GET url` with `headers`; any status is a reply, only a transport failure panics.
+pub fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(10))
+        .build();
+    let mut request = agent.get(url);
+    for (key, value) in headers {
+        request = request.set(key, value);
+    }
+    let response = match request.call() {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(err) => panic!("GET {url} failed: {err}"),
+    };
+    let status = response.status();
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .filter_map(|name| {
+            let value = response.header(&name)?.to_owned();
+            Some((name.to_ascii_lowercase(), value))
+        })
+        .collect();
+    let body = response.into_string().unwrap();
+    Reply {
+        status,
+        body,
+        headers,
+    }
+}
