@@ -69,12 +69,11 @@ impl Lines {
 
     /// Waits until a line contains `needle`, and returns it.
     pub fn wait_for(&self, needle: &str, what: &str) -> String {
-        let found = wait_until(what, || {
+        wait_until(what, || {
             self.snapshot()
                 .into_iter()
                 .find(|line| line.contains(needle))
-        });
-        found
+        })
     }
 }
 
