@@ -18,11 +18,9 @@ use std::any::Any;
 use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
 
-use http::HeaderMap;
-use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_semantic_conventions::attribute::{
     CLIENT_ADDRESS, ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE, HTTP_REQUEST_METHOD,
@@ -112,31 +110,14 @@ impl HttpTracing {
 
     /// The caller's context from `traceparent`/`tracestate`, or an empty one.
     fn extract(&self, request: &Request) -> Context {
-        let mut headers = HeaderMap::new();
-        // Copy only the fields the propagator reads into the map its carrier wants.
-        for field in self.propagator.fields() {
-            let header = request.header(field).and_then(|value| {
-                Some((
-                    http::HeaderName::from_bytes(field.as_bytes()).ok()?,
-                    value.parse().ok()?,
-                ))
-            });
-            if let Some((name, value)) = header {
-                headers.insert(name, value);
-            }
-        }
-        self.propagator.extract(&HeaderExtractor(&headers))
+        self.propagator.extract(&RequestHeaders(request))
     }
 
     /// `traceparent`-formatted context of the server span, when there is a valid one.
     fn trace_response(&self, cx: &Context) -> Option<String> {
-        let mut headers = HeaderMap::new();
-        self.propagator
-            .inject_context(cx, &mut HeaderInjector(&mut headers));
-        headers
-            .get(TRACEPARENT)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
+        let mut carrier = TraceparentOnly(None);
+        self.propagator.inject_context(cx, &mut carrier);
+        carrier.0
     }
 
     fn request_attributes(
@@ -147,6 +128,7 @@ impl HttpTracing {
     ) -> Vec<KeyValue> {
         let (path, query) = split_target(request.raw_url());
         let scheme = if request.is_secure() { "https" } else { "http" };
+        let client = request.remote_addr().ip().to_string();
         let mut attributes = vec![
             KeyValue::new(HTTP_REQUEST_METHOD, method.semconv_value()),
             KeyValue::new(URL_PATH, path.to_owned()),
@@ -154,8 +136,8 @@ impl HttpTracing {
             // rouille hands handlers no HTTP version; its server, tiny_http, speaks HTTP/1.x only
             // and every client in this lab (curl, browsers, wrk, Docker's health check) uses 1.1.
             KeyValue::new(NETWORK_PROTOCOL_VERSION, "1.1"),
-            KeyValue::new(CLIENT_ADDRESS, request.remote_addr().ip().to_string()),
-            KeyValue::new(NETWORK_PEER_ADDRESS, request.remote_addr().ip().to_string()),
+            KeyValue::new(CLIENT_ADDRESS, client.clone()),
+            KeyValue::new(NETWORK_PEER_ADDRESS, client),
             KeyValue::new(NETWORK_PEER_PORT, i64::from(request.remote_addr().port())),
         ];
         if let Method::Other = method {
@@ -177,6 +159,33 @@ impl HttpTracing {
             attributes.push(KeyValue::new(USER_AGENT_ORIGINAL, agent.to_owned()));
         }
         attributes
+    }
+}
+
+/// Reads a rouille request's headers for a propagator. `opentelemetry-http` carries
+/// `http::HeaderMap`s, which rouille does not use; copying every request's headers into one
+/// cost more CPU than the rest of the span, so this adapter reads rouille's own headers.
+struct RequestHeaders<'a>(&'a Request);
+
+impl Extractor for RequestHeaders<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.header(key) // rouille compares header names case-insensitively
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.headers().map(|(name, _)| name).collect()
+    }
+}
+
+/// Keeps the one field `traceresponse` needs from what the propagator writes: the span's
+/// context in `traceparent` format, built by the propagator rather than by hand.
+struct TraceparentOnly(Option<String>);
+
+impl Injector for TraceparentOnly {
+    fn set(&mut self, key: &str, value: String) {
+        if key == TRACEPARENT {
+            self.0 = Some(value);
+        }
     }
 }
 
