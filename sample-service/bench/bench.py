@@ -7,8 +7,10 @@ same binary swung from 0.37 to 1.39 between runs here), and each throughput case
 times, alternating, reporting the median.
 
 Cases:
-  off     OTEL_SDK_DISABLED=true: no SDK, a no-op tracer (the baseline)
-  traced  OTEL_TRACES_EXPORTER=otlp over HTTP/protobuf (the default) to a real collector (rotel)
+  off        OTEL_SDK_DISABLED=true: no SDK, a no-op tracer (the baseline)
+  no-export  OTEL_TRACES_EXPORTER=none: spans are created and ended, never exported (shows
+             what creating the spans costs, apart from exporting them)
+  traced     OTEL_TRACES_EXPORTER=otlp over HTTP/protobuf (the default) to a real collector (rotel)
 
 Phases:
   1. throughput: wrk, 32 connections, as fast as the service answers
@@ -19,6 +21,7 @@ Usage: python3 sample-service/bench/bench.py [--quick]   (--quick: short runs, t
 """
 
 import argparse
+import atexit
 import json
 import os
 import re
@@ -38,6 +41,25 @@ GRPC_PORT = 25_117
 HTTP_PORT = 25_118
 SERVICE_CPU = "0"
 LOAD_CPU = "1"
+
+
+STARTED = []  # every process this script started, killed on exit whatever happens
+
+
+def kill_started():
+    for process in STARTED:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+atexit.register(kill_started)
+
+
+def start(argv, **kwargs):
+    process = subprocess.Popen(argv, **kwargs)
+    STARTED.append(process)
+    return process
 
 
 def fail(message):
@@ -65,6 +87,12 @@ def pinned(cpu, argv):
     return (["taskset", "-c", cpu] if os.cpu_count() >= 2 else []) + argv
 
 
+def ensure_port_free(port):
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            fail(f"127.0.0.1:{port} is already in use: stop whatever listens there (an earlier run?)")
+
+
 def wait_for_port(port, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -82,7 +110,9 @@ class Collector:
     def __init__(self, workdir):
         self.log_path = Path(workdir) / "collector.log"
         self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
+        ensure_port_free(GRPC_PORT)
+        ensure_port_free(HTTP_PORT)
+        self.process = start(
             pinned(LOAD_CPU, [
                 rotel_agent(), "start",
                 "--otlp-grpc-endpoint", f"127.0.0.1:{GRPC_PORT}",
@@ -113,11 +143,14 @@ class Service:
         self.stderr_path = Path(workdir) / f"{name}.stderr"
         self.stderr = open(self.stderr_path, "w")
         full_env = {"PATH": os.environ["PATH"], "HOST": "127.0.0.1", "PORT": str(SERVICE_PORT), **env}
-        self.process = subprocess.Popen(
+        ensure_port_free(SERVICE_PORT)
+        self.process = start(
             pinned(SERVICE_CPU, [str(BINARY)]), env=full_env,
             stdout=subprocess.DEVNULL, stderr=self.stderr,
         )
         wait_for_port(SERVICE_PORT)
+        if self.process.poll() is not None:
+            fail(f"the service exited at start:\n{self.stderr_path.read_text()}")
 
     def peak_rss_mb(self):
         status = Path(f"/proc/{self.process.pid}/status").read_text()
@@ -174,6 +207,7 @@ def run_hey(seconds, rate, connections=10):
 
 CASES = {
     "off": {"OTEL_SDK_DISABLED": "true"},
+    "no-export": {"OTEL_TRACES_EXPORTER": "none"},
     "traced": {
         "OTEL_TRACES_EXPORTER": "otlp",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",  # the service's default
@@ -212,7 +246,7 @@ def throughput(workdir, rounds, seconds):
                 figures["delivered"] = wait_for_delivery(collector, ended) / ended if ended else 1.0
             collector.stop()
             results[name].append(figures)
-            print(f"  round {round_no + 1} {name:>6}: {figures['rps']:>9.0f} req/s  p50 {figures['p50_ms']:.2f} ms"
+            print(f"  round {round_no + 1} {name:>9}: {figures['rps']:>9.0f} req/s  p50 {figures['p50_ms']:.2f} ms"
                   f"  p99 {figures['p99_ms']:.2f} ms  CPU {figures['cpu_us']:.1f} us/request"
                   f"  peak RSS {figures['rss_mb']:.1f} MB"
                   + (f"  spans delivered {figures['delivered']:.1%}" if "delivered" in figures else ""), flush=True)
@@ -253,6 +287,7 @@ def main():
         collector.stop()
 
     off, traced = median_run(results["off"]), median_run(results["traced"])
+    no_export = median_run(results["no-export"])
     ratio = traced["rps"] / off["rps"]
     peak_rss = max([run["rss_mb"] for runs in results.values() for run in runs] + [paced["rss_mb"]])
     expected = 2 * paced["requests"]
@@ -263,6 +298,8 @@ def main():
     print("|---|---|---|---|---|---|---|")
     print(f"| tracing off, max rate (median of {rounds}) | {off['rps']:.0f} | {off['p50_ms']:.2f} ms | {off['p99_ms']:.2f} ms "
           f"| {off['cpu_us']:.1f} us | {off['rss_mb']:.1f} MB | - |")
+    print(f"| spans created, not exported, max rate (median of {rounds}) | {no_export['rps']:.0f} | {no_export['p50_ms']:.2f} ms "
+          f"| {no_export['p99_ms']:.2f} ms | {no_export['cpu_us']:.1f} us | {no_export['rss_mb']:.1f} MB | - |")
     print(f"| traced to the collector, max rate (median of {rounds}) | {traced['rps']:.0f} | {traced['p50_ms']:.2f} ms "
           f"| {traced['p99_ms']:.2f} ms | {traced['cpu_us']:.1f} us | {traced['rss_mb']:.1f} MB | {traced['delivered']:.1%} |")
     print(f"| traced, fixed rate for {paced_seconds} s | {paced['rps']:.0f} | {paced['p50_ms']:.2f} ms | {paced['p99_ms']:.2f} ms "
