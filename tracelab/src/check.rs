@@ -1,0 +1,294 @@
+//! Checks for the end of each exercise, with messages that say what is wrong and what to try.
+//!
+//! A check cell builds a [`Checklist`], records each check, and calls [`Checklist::finish`]:
+//! it prints one ✔ or ✘ line per check and, if any failed, panics like `assert!` does, so that
+//! "Run All" stops there and the CI run of the notebook fails.
+
+use std::fmt::Write as _;
+
+use crate::model::TraceSpan;
+
+/// One check that did not hold, in words a student can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CheckFailed(pub String);
+
+fn fail<T>(message: impl Into<String>) -> Result<T, CheckFailed> {
+    Err(CheckFailed(message.into()))
+}
+
+/// The span named `name`; there must be exactly one.
+pub fn find<'a>(spans: &'a [TraceSpan], name: &str) -> Result<&'a TraceSpan, CheckFailed> {
+    let found: Vec<&TraceSpan> = spans.iter().filter(|span| span.name == name).collect();
+    match found.as_slice() {
+        [span] => Ok(span),
+        [] => fail(format!(
+            "no span named {name:?} was captured (captured: {}). Did the cell that creates it run, \
+             and does its name match exactly?",
+            names(spans)
+        )),
+        many => fail(format!(
+            "{} spans are named {name:?}, one was expected. Re-running a cell creates its spans \
+             again: run the notebook from the top (Kernel > Restart Kernel and Run All Cells).",
+            many.len()
+        )),
+    }
+}
+
+/// Exactly `expected` spans.
+pub fn count(spans: &[TraceSpan], expected: usize) -> Result<(), CheckFailed> {
+    if spans.len() == expected {
+        Ok(())
+    } else {
+        fail(format!(
+            "{} spans were captured, {expected} were expected (captured: {}).{}",
+            spans.len(),
+            names(spans),
+            if spans.len() < expected {
+                " A span is only exported once it has ended: did every span end before this check?"
+            } else {
+                " Re-running a cell creates its spans again: run the notebook from the top."
+            }
+        ))
+    }
+}
+
+/// `child`'s parent is `parent`, in the same trace.
+pub fn parent(child: &TraceSpan, parent: &TraceSpan) -> Result<(), CheckFailed> {
+    same_trace(child, parent)?;
+    match child.parent_id.as_deref() {
+        Some(id) if id == parent.span_id => Ok(()),
+        Some(id) => fail(format!(
+            "{:?} has the parent span id {id}, not {:?}'s id {}. Was {:?} started while {:?} was \
+             the active span (inside its `in_span` closure)?",
+            child.name, parent.name, parent.span_id, child.name, parent.name
+        )),
+        None => fail(format!(
+            "{:?} is a root span: it has no parent, so it is not nested under {:?}. Start it \
+             inside {:?}'s `in_span` closure (or with its context).",
+            child.name, parent.name, parent.name
+        )),
+    }
+}
+
+/// `a` and `b` belong to the same trace.
+pub fn same_trace(a: &TraceSpan, b: &TraceSpan) -> Result<(), CheckFailed> {
+    if a.trace_id == b.trace_id {
+        Ok(())
+    } else {
+        fail(format!(
+            "{:?} is in trace {} but {:?} is in trace {}: they should share one trace id. A span \
+             joins its parent's trace only when it starts inside the parent's context.",
+            a.name, a.trace_id, b.name, b.trace_id
+        ))
+    }
+}
+
+/// `spans` form exactly `expected` separate traces.
+pub fn trace_count(spans: &[TraceSpan], expected: usize) -> Result<(), CheckFailed> {
+    let mut ids: Vec<&str> = spans.iter().map(|span| span.trace_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() == expected {
+        Ok(())
+    } else {
+        fail(format!(
+            "the spans form {} trace(s), {expected} expected (trace ids: {}).",
+            ids.len(),
+            ids.join(", ")
+        ))
+    }
+}
+
+/// `span` has the attribute `key` with the value `value` (compared as text).
+pub fn attribute(span: &TraceSpan, key: &str, value: &str) -> Result<(), CheckFailed> {
+    match span.attributes.iter().find(|(k, _)| k == key) {
+        Some((_, found)) if found == value => Ok(()),
+        Some((_, found)) => fail(format!(
+            "{:?} has {key} = {found:?}, expected {value:?}.",
+            span.name
+        )),
+        None => fail(format!(
+            "{:?} has no attribute {key:?} (it has: {}).",
+            span.name,
+            span.attributes
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+fn names(spans: &[TraceSpan]) -> String {
+    if spans.is_empty() {
+        return "none".to_owned();
+    }
+    spans
+        .iter()
+        .map(|span| format!("{:?}", span.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The checks of one exercise.
+#[derive(Debug)]
+pub struct Checklist {
+    title: String,
+    lines: Vec<String>,
+    failures: Vec<String>,
+}
+
+impl Checklist {
+    pub fn new(title: impl Into<String>) -> Checklist {
+        Checklist {
+            title: title.into(),
+            lines: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    /// Records the outcome of the check described by `what`, and passes its value on.
+    pub fn check<T>(&mut self, what: &str, outcome: Result<T, CheckFailed>) -> Option<T> {
+        match outcome {
+            Ok(value) => {
+                self.lines.push(format!("✔ {what}"));
+                Some(value)
+            }
+            Err(CheckFailed(why)) => {
+                self.lines.push(format!("✘ {what}: {why}"));
+                self.failures.push(format!("{what}: {why}"));
+                None
+            }
+        }
+    }
+
+    /// Records a check that could not run because an earlier one failed.
+    pub fn skipped(&mut self, what: &str) {
+        self.lines
+            .push(format!("– {what}: not checked, an earlier check failed"));
+    }
+
+    /// What the checklist prints: a title line, then one line per check.
+    pub fn report(&self) -> String {
+        let mut text = format!("{}\n", self.title);
+        for line in &self.lines {
+            let _ = writeln!(text, "  {line}");
+        }
+        if self.failures.is_empty() {
+            let _ = write!(text, "All {} checks passed.", self.lines.len());
+        } else {
+            let _ = write!(
+                text,
+                "{} of {} checks failed.",
+                self.failures.len(),
+                self.lines.len()
+            );
+        }
+        text
+    }
+
+    /// Whether every recorded check passed.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// Prints the report; panics (failing the cell) if a check failed.
+    pub fn finish(self) {
+        println!("{}", self.report());
+        if !self.passed() {
+            panic!(
+                "{}: {} check(s) failed. {}",
+                self.title,
+                self.failures.len(),
+                self.failures.join(" | ")
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(id: &str, trace: &str, parent: Option<&str>, name: &str) -> TraceSpan {
+        TraceSpan {
+            trace_id: trace.into(),
+            span_id: id.into(),
+            parent_id: parent.map(str::to_owned),
+            name: name.into(),
+            service: "example".into(),
+            kind: "internal".into(),
+            start_ns: 0,
+            end_ns: 1,
+            error: None,
+            attributes: vec![("http.route".into(), "/".into())],
+        }
+    }
+
+    #[test]
+    fn nested_spans_pass() {
+        let spans = [
+            span("b", "t1", Some("a"), "test_span_02"),
+            span("a", "t1", None, "test_span_01"),
+        ];
+        let mut checks = Checklist::new("Exercise 1");
+        let outer = checks.check("outer span", find(&spans, "test_span_01"));
+        let inner = checks.check("inner span", find(&spans, "test_span_02"));
+        checks.check("two spans", count(&spans, 2));
+        checks.check("nested", parent(inner.unwrap(), outer.unwrap()));
+        assert!(checks.passed(), "{}", checks.report());
+        assert!(checks.report().ends_with("All 4 checks passed."));
+        checks.finish();
+    }
+
+    #[test]
+    fn failures_say_what_is_wrong() {
+        let spans = [
+            span("b", "t2", None, "test_span_02"),
+            span("a", "t1", None, "test_span_01"),
+        ];
+        let missing = find(&spans, "test_span_03").unwrap_err().0;
+        assert!(
+            missing.contains("no span named \"test_span_03\""),
+            "{missing}"
+        );
+        assert!(
+            missing.contains("\"test_span_02\", \"test_span_01\""),
+            "{missing}"
+        );
+        let not_nested = parent(&spans[0], &spans[1]).unwrap_err().0;
+        assert!(
+            not_nested.contains("should share one trace id"),
+            "{not_nested}"
+        );
+        let same_trace_root = parent(
+            &span("b", "t1", None, "inner"),
+            &span("a", "t1", None, "outer"),
+        )
+        .unwrap_err()
+        .0;
+        assert!(
+            same_trace_root.contains("is a root span"),
+            "{same_trace_root}"
+        );
+        let too_few = count(&spans[..1], 2).unwrap_err().0;
+        assert!(too_few.contains("did every span end"), "{too_few}");
+        assert!(trace_count(&spans, 1)
+            .unwrap_err()
+            .0
+            .contains("2 trace(s), 1 expected"));
+        assert!(attribute(&spans[0], "http.route", "/x")
+            .unwrap_err()
+            .0
+            .contains("expected \"/x\""));
+    }
+
+    #[test]
+    #[should_panic(expected = "Exercise 1: 1 check(s) failed")]
+    fn a_failed_check_fails_the_cell() {
+        let mut checks = Checklist::new("Exercise 1");
+        checks.check("two spans", count(&[], 2));
+        checks.finish();
+    }
+}

@@ -1,0 +1,106 @@
+//! One span as the waterfall draws it, whether it came from the SDK's in-memory exporter or from
+//! Jaeger.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use opentelemetry::trace::{SpanId, SpanKind, Status};
+use opentelemetry_sdk::trace::SpanData;
+
+/// A finished span, reduced to what a waterfall shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceSpan {
+    /// 32 lowercase hex digits.
+    pub trace_id: String,
+    /// 16 lowercase hex digits.
+    pub span_id: String,
+    /// The parent's span id; `None` for a root span.
+    pub parent_id: Option<String>,
+    pub name: String,
+    /// `service.name` of the process that made the span.
+    pub service: String,
+    /// `server`, `client`, `internal`, `producer` or `consumer`.
+    pub kind: String,
+    /// Nanoseconds since the Unix epoch.
+    pub start_ns: u128,
+    pub end_ns: u128,
+    /// The span's status was Error; the description, possibly empty.
+    pub error: Option<String>,
+    /// Attributes as `key = value` text, for the tooltip.
+    pub attributes: Vec<(String, String)>,
+}
+
+impl TraceSpan {
+    /// The span from the SDK's `SpanData`, made by a process whose `service.name` is `service`.
+    pub fn from_sdk(span: &SpanData, service: &str) -> TraceSpan {
+        TraceSpan {
+            trace_id: span.span_context.trace_id().to_string(),
+            span_id: span.span_context.span_id().to_string(),
+            parent_id: (span.parent_span_id != SpanId::INVALID)
+                .then(|| span.parent_span_id.to_string()),
+            name: span.name.to_string(),
+            service: service.to_owned(),
+            kind: kind_name(&span.span_kind).to_owned(),
+            start_ns: unix_ns(span.start_time),
+            end_ns: unix_ns(span.end_time),
+            error: match &span.status {
+                Status::Error { description } => Some(description.to_string()),
+                _ => None,
+            },
+            attributes: span
+                .attributes
+                .iter()
+                .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+                .collect(),
+        }
+    }
+
+    /// All of `spans`, made by the service `service`.
+    pub fn all_from_sdk(spans: &[SpanData], service: &str) -> Vec<TraceSpan> {
+        spans
+            .iter()
+            .map(|span| TraceSpan::from_sdk(span, service))
+            .collect()
+    }
+
+    pub fn duration_ns(&self) -> u128 {
+        self.end_ns.saturating_sub(self.start_ns)
+    }
+}
+
+fn kind_name(kind: &SpanKind) -> &'static str {
+    match kind {
+        SpanKind::Server => "server",
+        SpanKind::Client => "client",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+        SpanKind::Internal => "internal",
+    }
+}
+
+fn unix_ns(time: SystemTime) -> u128 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos())
+}
+
+/// `1.234 ms`, `56 µs`, `2.50 s`: a duration as a person reads it.
+pub fn human_duration(ns: u128) -> String {
+    match ns {
+        0..=999 => format!("{ns} ns"),
+        1_000..=999_999 => format!("{:.0} µs", ns as f64 / 1e3),
+        1_000_000..=999_999_999 => format!("{:.3} ms", ns as f64 / 1e6),
+        _ => format!("{:.2} s", ns as f64 / 1e9),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_a_person_writes_them() {
+        assert_eq!(human_duration(850), "850 ns");
+        assert_eq!(human_duration(56_400), "56 µs");
+        assert_eq!(human_duration(1_234_567), "1.235 ms");
+        assert_eq!(human_duration(2_500_000_000), "2.50 s");
+    }
+}
