@@ -35,7 +35,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = ROOT / "target" / "release" / "sample-service"
+TARGET_DIR = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+BINARY = TARGET_DIR / "release" / "sample-service"
 SERVICE_PORT = 25_100
 GRPC_PORT = 25_117
 HTTP_PORT = 25_118
