@@ -4,6 +4,8 @@
 //!
 //! `GET {base}/api/traces?service=NAME&limit=N&lookback=1h` answers
 //! `{"data": [{"traceID", "spans": [...], "processes": {...}}]}`; times are in microseconds.
+//! Jaeger 2.20 serves this search; later releases removed it (only `/api/v3/traces` remains),
+//! which is why the lab pins the `jaegertracing/jaeger:2.20.0` image.
 
 use std::time::Duration;
 
@@ -19,7 +21,7 @@ pub const DEFAULT_QUERY_URL: &str = "http://localhost:16686";
 pub enum JaegerError {
     #[error(
         "Jaeger is not reachable at {url} ({reason}). Start it with\n  \
-         docker run --rm --name jaeger -d -p 16686:16686 -p 4317:4317 -p 4318:4318 jaegertracing/jaeger:latest\n\
+         docker run --rm --name jaeger -d -p 16686:16686 -p 4317:4317 -p 4318:4318 jaegertracing/jaeger:2.20.0\n\
          then run the export cell again and this one."
     )]
     Unreachable { url: String, reason: String },
