@@ -162,7 +162,7 @@ def test_02_exports_to_a_real_collector(collector, monkeypatch):
     assert "Jaeger is not reachable" in out and "docker run --rm --name jaeger" in out
     assert "span from a global tracer in a later cell captured: false" in out
     assert "span from a global tracer in the same cell captured: true" in out
-    assert "All 6 checks passed." in out
+    assert "All 7 checks passed." in out
     received = collector["log"].read_text()
     assert "service.name: Str(example_exporter)" in received
     names = re.findall(r"Name\s+: (\S+)", received)

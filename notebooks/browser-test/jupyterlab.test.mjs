@@ -53,25 +53,29 @@ test("JupyterLab runs notebook 01 on the Rust kernel and shows spans and waterfa
   const jupyter = spawn(
     join(REPO, ".venv", "bin", "jupyter"),
     ["lab", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0",
-     `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${join(work, "notebooks")}`],
+     `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${join(work, "notebooks")}`,
+     // CI machines run as root, which JupyterLab refuses unless told.
+     ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   t.after(() => jupyter.kill("SIGTERM"));
   await waitForJupyter(`http://127.0.0.1:${port}/api/status?token=${token}`, Date.now() + 60_000);
 
-  const browser = await chromium.launch({
+  // A fresh profile each run; the flags keep Chromium off the network (this machine's is closed).
+  const context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           `--user-data-dir=${join(work, "chromium-profile")}`],
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1400, height: 1000 },
   });
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  t.after(() => context.close());
+  const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(`http://127.0.0.1:${port}/lab/tree/${NOTEBOOK}?token=${token}`);
 
   // The notebook is open and its kernel is the Rust one.
   await page.locator(".jp-Notebook").first().waitFor({ timeout: 60_000 });
-  await page.getByText("Nested spans, printed to STDOUT").first().waitFor({ timeout: 60_000 });
+  await page.locator(".jp-RenderedMarkdown h1", { hasText: "Nested spans, printed to STDOUT" }).first().waitFor({ timeout: 60_000 });
   await page.locator(".jp-Toolbar-kernelName", { hasText: "Rust" }).first().waitFor({ timeout: 60_000 });
 
   // Run > Run All Cells, as a student would.
@@ -79,12 +83,13 @@ test("JupyterLab runs notebook 01 on the Rust kernel and shows spans and waterfa
   await page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).click();
 
   // The check cell's verdict appears once every cell has run.
-  const verdict = page.getByText("All 6 checks passed.");
-  await verdict.waitFor({ timeout: RUN_TIMEOUT_MS });
+  const outputs = page.locator(".jp-OutputArea-output");
+  const verdict = outputs.filter({ hasText: "All 6 checks passed." });
+  await verdict.first().waitFor({ timeout: RUN_TIMEOUT_MS });
 
   // The STDOUT exporter's output and the waterfall are on screen.
-  assert.ok(await page.getByText("SRE and DevOps work together!!!").first().isVisible());
-  const stdoutSpans = page.locator(".jp-OutputArea-output", { hasText: "test_span_02" });
+  assert.ok((await outputs.filter({ hasText: "SRE and DevOps work together!!!" }).count()) >= 1);
+  const stdoutSpans = outputs.filter({ hasText: "TraceId" });
   assert.ok((await stdoutSpans.count()) >= 1, "the spans printed to STDOUT are shown");
   const waterfall = page.locator("svg.tracelab-waterfall");
   await waterfall.scrollIntoViewIfNeeded();
