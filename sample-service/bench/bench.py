@@ -269,8 +269,8 @@ def main():
     need("wrk", "apt-get install wrk")
     need("hey", "apt-get install hey")
     need("taskset", "apt-get install util-linux")
-    print("bench: building the release binary (cargo build --release -p sample-service)", flush=True)
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "sample-service"], cwd=ROOT, check=True)
+    print("bench: building the release binary (cargo build --release --locked -p sample-service)", flush=True)
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "-p", "sample-service"], cwd=ROOT, check=True)
 
     with tempfile.TemporaryDirectory(prefix="sample-service-bench-") as workdir:
         cores = os.cpu_count()

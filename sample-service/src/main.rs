@@ -1,4 +1,5 @@
 //! `sample-service`: serves `GET /` with tracing, until SIGTERM or SIGINT.
+//! `sample-service --healthcheck`: asks a running one for `/healthz` (for container health checks).
 //!
 //! Configuration comes from the environment (see `config.rs` and the README); every error ends
 //! here, as one line on stderr and a non-zero exit code.
@@ -6,7 +7,9 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use sample_service::config::{Config, ConfigError};
+use sample_service::healthcheck::{self, HealthError};
 use sample_service::server::{HttpServer, ServerError, StopOutcome};
 use sample_service::signals::StopSignals;
 use sample_service::telemetry::{Telemetry, TelemetryError};
@@ -15,6 +18,18 @@ use sample_service::telemetry::{Telemetry, TelemetryError};
 const GRACE_PERIOD: Duration = Duration::from_secs(10);
 /// How long queued spans get to reach the collector after the server stopped.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The lab's instrumented web service. Configured by environment variables: PORT, HOST,
+/// OTEL_SERVICE_NAME, OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL,
+/// OTEL_SDK_DISABLED (see the README).
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Ask the service running on HOST:PORT for /healthz and exit 0 if it answers 200, 1 if not
+    /// (for container health checks, which then need no curl).
+    #[arg(long)]
+    healthcheck: bool,
+}
 
 #[derive(Debug, thiserror::Error)]
 enum Error {
@@ -26,10 +41,18 @@ enum Error {
     Server(#[from] ServerError),
     #[error("could not install the SIGTERM/SIGINT handlers: {0}")]
     Signals(#[source] std::io::Error),
+    #[error(transparent)]
+    Health(#[from] HealthError),
 }
 
 fn main() -> ExitCode {
-    match run() {
+    let args = Args::parse();
+    let outcome = if args.healthcheck {
+        check_health()
+    } else {
+        run()
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("sample-service: error: {err}");
@@ -64,6 +87,13 @@ fn run() -> Result<(), Error> {
         Some(summary) => eprintln!("sample-service: stopped; OTLP: {summary}"),
         None => eprintln!("sample-service: stopped"),
     }
+    Ok(())
+}
+
+fn check_health() -> Result<(), Error> {
+    let config = Config::from_env()?;
+    let url = healthcheck::probe(config.listen, healthcheck::PROBE_TIMEOUT)?;
+    println!("healthy: {url} answered 200");
     Ok(())
 }
 

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Starts JupyterLab in the lab container. It listens on all of the container's interfaces (the
+# compose file publishes it on the host's loopback only) and always asks for a token: the one in
+# JUPYTER_TOKEN, or, when that is unset or empty, a random one that Jupyter prints in its log
+# (`docker compose logs lab`). An empty token would otherwise mean no login at all.
+set -eu
+if [ -z "${JUPYTER_TOKEN:-}" ]; then
+    unset JUPYTER_TOKEN
+fi
+exec /lab/.venv/bin/jupyter lab --ip=0.0.0.0 --port=8888 --no-browser \
+    --ServerApp.root_dir=/lab/notebooks \
+    --ServerApp.default_url=/lab/tree/01-nested-spans-to-stdout.ipynb "$@"

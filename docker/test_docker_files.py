@@ -1,0 +1,84 @@
+"""Checks docker/ with real linters and validators, since these machines have no Docker engine:
+hadolint and checkov on every Dockerfile, the Compose Specification's JSON schema on compose.yaml,
+and what the schema cannot see (how the services depend on each other, what is published where).
+
+Run by `./lab test`; the tools come from .venv-lint/ (requirements-lint.txt).
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+DOCKER = Path(__file__).resolve().parent
+REPO = DOCKER.parent
+LINT_BIN = REPO / ".venv-lint" / "bin"
+DOCKERFILES = sorted(DOCKER.glob("*Dockerfile"))
+
+
+def run(tool, *args):
+    path = LINT_BIN / tool
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run ./lab test, which installs requirements-lint.txt into .venv-lint/")
+    return subprocess.run([str(path), *args], capture_output=True, text=True, cwd=REPO, timeout=300)
+
+
+def test_there_are_two_dockerfiles():
+    assert [path.name for path in DOCKERFILES] == ["Dockerfile", "lab.Dockerfile"]
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.name)
+def test_hadolint_finds_nothing(dockerfile):
+    result = run("hadolint", str(dockerfile))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_checkov_passes_every_dockerfile():
+    result = run("checkov", "-d", "docker", "--framework", "dockerfile", "--compact", "--quiet",
+                 "--skip-download", "--output", "cli")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Failed checks: 0" in result.stdout, result.stdout
+    assert "Passed checks:" in result.stdout, result.stdout
+
+
+def test_compose_file_matches_the_compose_specification():
+    result = run("check-jsonschema", "--builtin-schema", "vendor.compose-spec", "docker/compose.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def read_compose():
+    result = run("python", "-c", "import json, yaml, sys; print(json.dumps(yaml.safe_load(open('docker/compose.yaml'))))")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_stack_is_wired_as_the_lab_describes():
+    stack = read_compose()
+    services = stack["services"]
+    assert set(services) == {"jaeger", "app", "lab"}
+    assert stack["networks"]["lab"]["name"] == "lab", "the original's network name"
+    for name, service in services.items():
+        assert service["networks"] == ["lab"], name
+        for dependency, condition in service.get("depends_on", {}).items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            assert condition == {"condition": "service_healthy"}, f"{name} must wait for {dependency} to be healthy"
+    assert "healthcheck" in services["jaeger"], "app and lab wait on Jaeger's health"
+    assert "8080:16686" in services["jaeger"]["ports"], "Jaeger's UI on 8080, as in the original"
+    assert "80:5000" in services["app"]["ports"], "the app on port 80, as in the original"
+    assert services["jaeger"]["image"].startswith("jaegertracing/jaeger:2."), "Jaeger v2, pinned"
+
+
+def test_jupyterlab_is_published_on_loopback_only():
+    lab = read_compose()["services"]["lab"]
+    assert lab["ports"] == ["127.0.0.1:8888:8888"]
+    start = (DOCKER / "lab-start.sh").read_text()
+    assert "unset JUPYTER_TOKEN" in start, "an empty token must not disable authentication"
+
+
+def test_the_service_image_runs_as_non_root_with_its_own_healthcheck():
+    text = (DOCKER / "Dockerfile").read_text()
+    assert 'CMD ["/sample-service", "--healthcheck"]' in text
+    assert "USER 65532:65532" in text
+    assert "EXPOSE 5000" in text and "PORT=5000" in text
+    assert "cargo build --release --locked -p sample-service" in text, "the command CI builds with"
