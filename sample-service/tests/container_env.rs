@@ -51,7 +51,10 @@ fn the_service_runs_and_is_healthy_with_the_compose_environment() {
     // What cannot be the same outside a container: loopback instead of 0.0.0.0, a free port
     // instead of 5000, and this test's collector instead of the `jaeger` host.
     env.insert("HOST".into(), "127.0.0.1".into());
-    env.insert("OTEL_EXPORTER_OTLP_ENDPOINT".into(), collector.endpoint("http/protobuf"));
+    env.insert(
+        "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+        collector.endpoint("http/protobuf"),
+    );
     env.remove("PORT");
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut service = Service::start(&pairs);
@@ -76,7 +79,9 @@ fn the_service_runs_and_is_healthy_with_the_compose_environment() {
     let spans = collector.wait_for_spans("GET / from the compose-configured service", |spans| {
         spans.iter().any(|span| span.name == "GET /")
     });
-    assert!(spans.iter().all(|span| span.service_name == "service_example"));
+    assert!(spans
+        .iter()
+        .all(|span| span.service_name == "service_example"));
     // `console` is on too: the spans were also printed to STDOUT.
     assert!(service.process.stdout.text().contains("test_span"));
 }

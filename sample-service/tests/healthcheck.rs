@@ -32,7 +32,10 @@ fn healthy_while_running_unhealthy_once_stopped() {
     assert_eq!(code, Some(0), "{text}");
     assert_eq!(
         text.trim(),
-        format!("healthy: http://127.0.0.1:{}/healthz answered 200", service.port)
+        format!(
+            "healthy: http://127.0.0.1:{}/healthz answered 200",
+            service.port
+        )
     );
 
     service.stop();
