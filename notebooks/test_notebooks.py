@@ -50,13 +50,17 @@ def run_notebook(name, edit=None):
 
 
 def streams(notebook):
-    return [
-        output.get("text", "")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "stream"
-    ]
+    """What the cells printed and showed as text: `println!` lines and `tracelab::show` values."""
+    texts = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                texts.append(output.get("text", ""))
+            elif "text/plain" in output.get("data", {}):
+                texts.append(output["data"]["text/plain"].rstrip("\n") + "\n")
+    return texts
 
 
 def stdout(notebook):

@@ -1,7 +1,7 @@
 //! Checks for the end of each exercise, with messages that say what is wrong and what to try.
 //!
 //! A check cell builds a [`Checklist`], records each check, and calls [`Checklist::finish`]:
-//! it prints one ✔ or ✘ line per check and, if any failed, panics like `assert!` does, so that
+//! it shows one ✔ or ✘ line per check and, if any failed, panics like `assert!` does, so that
 //! "Run All" stops there and the CI run of the notebook fails.
 
 use std::fmt::Write as _;
@@ -193,9 +193,9 @@ impl Checklist {
         self.failures.is_empty()
     }
 
-    /// Prints the report; panics (failing the cell) if a check failed.
+    /// Shows the report (see [`crate::show`]); panics (failing the cell) if a check failed.
     pub fn finish(self) {
-        println!("{}", self.report());
+        crate::show(self.report());
         if !self.passed() {
             panic!(
                 "{}: {} check(s) failed. {}",

@@ -14,3 +14,12 @@ pub mod waterfall;
 
 pub use model::TraceSpan;
 pub use waterfall::Waterfall;
+
+/// Shows `text` as the cell's output, like `println!`, but through evcxr's rich output: evcxr hands
+/// it to Jupyter before the cell reports that it finished. Lines printed with `println!` travel on
+/// a separate thread, and the last one of a cell can arrive after Jupyter has closed the cell
+/// (seen with evcxr 0.22 on a busy machine), so cells whose output matters end with `show`.
+/// Only the last `show` of a cell is displayed.
+pub fn show(text: impl std::fmt::Display) {
+    println!("EVCXR_BEGIN_CONTENT text/plain\n{text}\nEVCXR_END_CONTENT");
+}
