@@ -56,7 +56,7 @@ def read_compose():
 def test_the_stack_is_wired_as_the_lab_describes():
     stack = read_compose()
     services = stack["services"]
-    assert set(services) == {"jaeger", "app", "lab"}
+    assert set(services) == {"jaeger", "app", "backend", "lab"}
     assert stack["networks"]["lab"]["name"] == "lab", "the original's network name"
     for name, service in services.items():
         assert service["networks"] == ["lab"], name
@@ -67,6 +67,10 @@ def test_the_stack_is_wired_as_the_lab_describes():
     assert "8080:16686" in services["jaeger"]["ports"], "Jaeger's UI on 8080, as in the original"
     assert "80:5000" in services["app"]["ports"], "the app on port 80, as in the original"
     assert services["jaeger"]["image"].startswith("jaegertracing/jaeger:2."), "Jaeger v2, pinned"
+    # Two instances of the service under two names, the first calling the second.
+    assert services["app"]["environment"]["DOWNSTREAM_URL"] == "http://backend:5000/"
+    assert services["backend"]["environment"]["OTEL_SERVICE_NAME"] != services["app"]["environment"]["OTEL_SERVICE_NAME"]
+    assert "ports" not in services["backend"], "the backend is reached through the app only"
 
 
 def test_jupyterlab_is_published_on_loopback_only():

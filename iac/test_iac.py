@@ -156,7 +156,7 @@ def test_the_rendered_cloud_config_has_only_known_keys(rendered):
 
 def test_the_vm_runs_the_compose_file_rather_than_repeating_it(rendered):
     config = rendered.read_text()
-    assert "docker compose -f \"$repo/docker/compose.yaml\" up --build --detach jaeger app" in config
+    assert "docker compose -f \"$repo/docker/compose.yaml\" up --build --detach jaeger app backend" in config
     assert "git clone --quiet \"https://example.org/rust-tracing-lab.git\"" in config
     assert "origin \"v1.0.0\"" in config
     for package in ("docker.io", "docker-compose-v2", "git"):

@@ -6,6 +6,7 @@
 //! have been accepted, so `main` can print it as one line and exit.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use url::Url;
 
@@ -18,6 +19,8 @@ pub const DEFAULT_HOST: &str = "0.0.0.0";
 
 const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
 const DEFAULT_HTTP_ENDPOINT: &str = "http://localhost:4318";
+/// How long `GET /chain` waits for the downstream service by default.
+pub const DEFAULT_DOWNSTREAM_TIMEOUT: Duration = Duration::from_secs(5);
 /// The path the OTLP/HTTP specification appends to a generic `OTEL_EXPORTER_OTLP_ENDPOINT`.
 const HTTP_TRACES_PATH: &str = "v1/traces";
 
@@ -28,6 +31,17 @@ pub struct Config {
     pub listen: SocketAddr,
     /// How spans leave the process.
     pub telemetry: TelemetryConfig,
+    /// The service `GET /chain` calls (`DOWNSTREAM_URL`), if any.
+    pub downstream: Option<DownstreamConfig>,
+}
+
+/// The downstream service of `GET /chain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownstreamConfig {
+    /// The URL called, as given (`DOWNSTREAM_URL`).
+    pub url: Url,
+    /// How long to wait for its answer (`DOWNSTREAM_TIMEOUT_MS`).
+    pub timeout: Duration,
 }
 
 /// How the tracer provider is built.
@@ -89,6 +103,12 @@ pub enum ConfigError {
     Exporter { value: String, name: String },
     #[error("OTEL_SDK_DISABLED={value:?} is not a boolean: expected true or false")]
     SdkDisabled { value: String },
+    #[error("DOWNSTREAM_URL={value:?} is not a URL: {reason}; expected for example http://backend:5000/")]
+    DownstreamUrl { value: String, reason: String },
+    #[error(
+        "DOWNSTREAM_TIMEOUT_MS={value:?} is not a timeout: expected milliseconds from 1 to 600000"
+    )]
+    DownstreamTimeout { value: String },
 }
 
 impl Config {
@@ -135,8 +155,25 @@ impl Config {
             None
         };
 
+        let downstream = match get("DOWNSTREAM_URL") {
+            None => None,
+            Some(value) => Some(DownstreamConfig {
+                url: parse_http_url(&value).map_err(|reason| ConfigError::DownstreamUrl {
+                    value: value.clone(),
+                    reason,
+                })?,
+                timeout: match get("DOWNSTREAM_TIMEOUT_MS") {
+                    None => DEFAULT_DOWNSTREAM_TIMEOUT,
+                    Some(value) => {
+                        parse_timeout_ms(&value).ok_or(ConfigError::DownstreamTimeout { value })?
+                    }
+                },
+            }),
+        };
+
         Ok(Config {
             listen: SocketAddr::new(host, port),
+            downstream,
             telemetry: TelemetryConfig {
                 sdk_disabled,
                 console: exporters.console,
@@ -247,19 +284,30 @@ fn first_set(
 }
 
 fn parse_endpoint(var: &'static str, value: &str) -> Result<Url, ConfigError> {
-    let error = |reason: &str| ConfigError::Endpoint {
+    parse_http_url(value).map_err(|reason| ConfigError::Endpoint {
         var,
         value: value.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let url = Url::parse(value.trim()).map_err(|err| error(&err.to_string()))?;
+        reason,
+    })
+}
+
+/// An `http://` or `https://` URL with a host, or why not.
+fn parse_http_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value.trim()).map_err(|err| err.to_string())?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(error("the scheme must be http:// or https://"));
+        return Err("the scheme must be http:// or https://".to_owned());
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(error("it has no host"));
+        return Err("it has no host".to_owned());
     }
     Ok(url)
+}
+
+fn parse_timeout_ms(value: &str) -> Option<Duration> {
+    match value.trim().parse::<u64>() {
+        Ok(ms @ 1..=600_000) => Some(Duration::from_millis(ms)),
+        _ => None,
+    }
 }
 
 /// `http://host:4318` becomes `http://host:4318/v1/traces`; a base path is kept
@@ -412,6 +460,45 @@ mod tests {
             );
             assert!(!message.contains('\n'), "one line only: {message:?}");
         }
+    }
+
+    #[test]
+    fn downstream_is_optional_with_a_default_timeout() {
+        assert_eq!(config(&[]).unwrap().downstream, None);
+        let chained = config(&[("DOWNSTREAM_URL", "http://backend:5000/")]).unwrap();
+        let downstream = chained.downstream.unwrap();
+        assert_eq!(downstream.url.as_str(), "http://backend:5000/");
+        assert_eq!(downstream.timeout, DEFAULT_DOWNSTREAM_TIMEOUT);
+        let quick = config(&[
+            ("DOWNSTREAM_URL", "http://backend:5000/"),
+            ("DOWNSTREAM_TIMEOUT_MS", "250"),
+        ])
+        .unwrap();
+        assert_eq!(
+            quick.downstream.unwrap().timeout,
+            Duration::from_millis(250)
+        );
+    }
+
+    #[test]
+    fn bad_downstream_values_name_the_variable() {
+        let url = config(&[("DOWNSTREAM_URL", "backend:5000")]).unwrap_err();
+        assert!(
+            url.to_string()
+                .starts_with("DOWNSTREAM_URL=\"backend:5000\" is not a URL"),
+            "{url}"
+        );
+        let timeout = config(&[
+            ("DOWNSTREAM_URL", "http://backend/"),
+            ("DOWNSTREAM_TIMEOUT_MS", "0"),
+        ])
+        .unwrap_err();
+        assert!(
+            timeout
+                .to_string()
+                .starts_with("DOWNSTREAM_TIMEOUT_MS=\"0\""),
+            "{timeout}"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! copy them.
 
 pub mod config;
+pub mod downstream;
 pub mod healthcheck;
 pub mod http_tracing;
 pub mod routes;

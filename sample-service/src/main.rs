@@ -65,12 +65,20 @@ fn run() -> Result<(), Error> {
     let config = Config::from_env()?;
     let mut signals = StopSignals::install().map_err(Error::Signals)?;
     let telemetry = Telemetry::init(&config.telemetry)?;
-    let server = HttpServer::bind(config.listen, telemetry.tracer())?;
+    let server = HttpServer::bind(
+        config.listen,
+        telemetry.tracer(),
+        config.downstream.as_ref(),
+    )?;
     eprintln!(
-        "sample-service: {} listening on http://{}/ ({})",
+        "sample-service: {} listening on http://{}/ ({}; {})",
         telemetry.service_name(),
         server.local_addr(),
-        describe_exporters(&config)
+        describe_exporters(&config),
+        match &config.downstream {
+            Some(downstream) => format!("/chain calls {}", downstream.url),
+            None => "/chain has no DOWNSTREAM_URL to call".to_owned(),
+        }
     );
     let running = server.spawn()?;
 

@@ -7,6 +7,7 @@
 use opentelemetry::trace::Tracer;
 use rouille::{Request, Response};
 
+use crate::downstream::{CallError, Downstream};
 use crate::telemetry::SharedTracer;
 
 /// What `GET /` answers, word for word the original lab's greeting (trailing space included).
@@ -21,6 +22,8 @@ pub enum Route {
     Hello,
     /// `/healthz`: for container and load-balancer health checks.
     Health,
+    /// `/chain`: calls the downstream service, so one trace crosses two services.
+    Chain,
 }
 
 impl Route {
@@ -29,6 +32,7 @@ impl Route {
         match request.url().as_str() {
             "/" => Some(Route::Hello),
             "/healthz" => Some(Route::Health),
+            "/chain" => Some(Route::Chain),
             _ => None,
         }
     }
@@ -38,18 +42,21 @@ impl Route {
         match self {
             Route::Hello => "/",
             Route::Health => "/healthz",
+            Route::Chain => "/chain",
         }
     }
 }
 
-/// The handlers, with the tracer `GET /` opens its manual span on.
+/// The handlers, with the tracer `GET /` opens its manual span on and the downstream service
+/// `GET /chain` calls.
 pub struct Routes {
     tracer: SharedTracer,
+    downstream: Option<Downstream>,
 }
 
 impl Routes {
-    pub fn new(tracer: SharedTracer) -> Routes {
-        Routes { tracer }
+    pub fn new(tracer: SharedTracer, downstream: Option<Downstream>) -> Routes {
+        Routes { tracer, downstream }
     }
 
     /// Answers `request`, which matched `route` (`None`: nothing matched).
@@ -69,6 +76,23 @@ impl Routes {
         match route {
             Route::Hello => self.hello(),
             Route::Health => Response::text("ok\n"),
+            Route::Chain => self.chain(),
+        }
+    }
+
+    fn chain(&self) -> Response {
+        let Some(downstream) = &self.downstream else {
+            return Response::text(
+                "no downstream service: start this one with DOWNSTREAM_URL=http://host:port/ to chain it to another\n",
+            )
+            .with_status_code(503);
+        };
+        match downstream.call() {
+            Ok(body) => Response::text(format!("downstream said: {body}")),
+            Err(error @ CallError::Timeout { .. }) => {
+                Response::text(format!("{error}\n")).with_status_code(504)
+            }
+            Err(error) => Response::text(format!("{error}\n")).with_status_code(502),
         }
     }
 
@@ -93,7 +117,7 @@ mod tests {
             .with_simple_exporter(exporter.clone())
             .build();
         let tracer = Arc::new(BoxedTracer::new(Box::new(provider.tracer("test"))));
-        (Routes::new(tracer), exporter)
+        (Routes::new(tracer, None), exporter)
     }
 
     fn body(response: Response) -> String {
@@ -149,6 +173,16 @@ mod tests {
             .headers
             .iter()
             .any(|(k, v)| k == "Allow" && v == "GET, HEAD"));
+    }
+
+    #[test]
+    fn chain_without_a_downstream_is_a_clear_503() {
+        let (routes, _) = routes();
+        let request = get("/chain");
+        assert_eq!(Route::find(&request), Some(Route::Chain));
+        let response = routes.respond(Route::find(&request), &request);
+        assert_eq!(response.status_code, 503);
+        assert!(body(response).contains("DOWNSTREAM_URL"));
     }
 
     #[test]

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use rouille::{Request, Response, Server};
 
+use crate::config::DownstreamConfig;
+use crate::downstream::Downstream;
 use crate::http_tracing::HttpTracing;
 use crate::routes::{Route, Routes};
 use crate::telemetry::SharedTracer;
@@ -38,12 +40,18 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
-    /// Binds `addr` and routes every request through the tracing layer.
-    pub fn bind(addr: SocketAddr, tracer: SharedTracer) -> Result<HttpServer, ServerError> {
+    /// Binds `addr` and routes every request through the tracing layer; `GET /chain` calls
+    /// `downstream`, if given.
+    pub fn bind(
+        addr: SocketAddr,
+        tracer: SharedTracer,
+        downstream: Option<&DownstreamConfig>,
+    ) -> Result<HttpServer, ServerError> {
         // Without a Host header, `server.address` falls back to the address we were asked to
         // bind (HTTP/1.1 clients always send Host, so this is rare).
         let tracing = HttpTracing::new(tracer.clone(), addr);
-        let routes = Routes::new(tracer);
+        let downstream = downstream.map(|config| Downstream::new(config, tracer.clone()));
+        let routes = Routes::new(tracer, downstream);
         let handler: Handler = Box::new(move |request: &Request| {
             let route = Route::find(request);
             tracing.trace(request, route.map(Route::template), || {

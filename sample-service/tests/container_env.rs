@@ -42,6 +42,8 @@ fn the_compose_environment_is_a_valid_configuration() {
     let otlp = config.telemetry.otlp.expect("and to Jaeger");
     assert_eq!(otlp.protocol, OtlpProtocol::HttpProtobuf);
     assert_eq!(otlp.endpoint.as_str(), "http://jaeger:4318/v1/traces");
+    let downstream = config.downstream.expect("GET /chain calls the backend");
+    assert_eq!(downstream.url.as_str(), "http://backend:5000/");
 }
 
 #[test]

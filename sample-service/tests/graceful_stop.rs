@@ -19,7 +19,10 @@ fn stop_is_bounded_even_under_a_steady_stream_of_requests() {
     drop(listener);
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let tracer = Arc::new(BoxedTracer::new(Box::new(NoopTracer::new())));
-    let running = HttpServer::bind(addr, tracer).unwrap().spawn().unwrap();
+    let running = HttpServer::bind(addr, tracer, None)
+        .unwrap()
+        .spawn()
+        .unwrap();
 
     let keep_sending = Arc::new(AtomicBool::new(true));
     let answered = Arc::new(AtomicUsize::new(0));
