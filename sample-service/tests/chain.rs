@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::net::TcpListener;
 use std::thread;
 use std::time::Duration;
 
