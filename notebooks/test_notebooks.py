@@ -185,6 +185,36 @@ def test_03_serves_requests_and_traces_them(monkeypatch):
     assert "All 6 checks passed." in out
 
 
+def test_04_one_trace_with_propagation_two_without(monkeypatch):
+    monkeypatch.setenv("LAB_BACKEND_PORT", str(free_port()))
+    monkeypatch.setenv("LAB_FRONTEND_PORT", str(free_port()))
+    notebook = run_notebook("04-a-trace-across-services.ipynb")
+    out = stdout(notebook)
+    pictures = [html for html in html_outputs(notebook) if "tracelab-waterfall" in html]
+    assert len(pictures) == 2, "a waterfall with and one without propagation"
+    with_propagation, without = pictures
+    assert "4 span(s) in 1 trace(s)" in with_propagation, "one trace across both services"
+    assert ">frontend<" in with_propagation and ">backend<" in with_propagation, "both services, each with its color"
+    assert "4 span(s) in 2 trace(s)" in without, "two traces without propagation"
+    header = re.search(r"traceparent: 00-(\w{32})-(\w{16})-01", out)
+    assert header and f"trace {header.group(1)}" in with_propagation, out
+    assert re.search(r"parent id (\w{16})   \(the frontend's CLIENT span: \1\)", out), out
+    assert "read back downstream: lab.student = ada" in out
+    assert "All 4 checks passed." in out
+
+
+def test_05_span_features_and_the_sampled_share():
+    notebook = run_notebook("05-what-goes-on-a-span.ipynb")
+    out = stdout(notebook)
+    share = float(re.search(r"sampled share: ([\d.]+)% of 4000 root spans", out).group(1))
+    assert abs(share - 25.0) <= 4.0, f"the sampled share {share}% is not within 4 points of 25%"
+    pictures = [html for html in html_outputs(notebook) if "tracelab-waterfall" in html]
+    assert any("⚠ charge_card" in html for html in pictures), "the error is drawn"
+    assert any("event: cache miss (cache.key = cart:A-1042)" in html for html in pictures), "events in the tooltip"
+    assert "links to trace" in out
+    assert "All 9 checks passed." in out
+
+
 def test_notebooks_are_committed_clean():
     """No outputs, no execution counts, the Rust kernelspec: diffs stay readable."""
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):

@@ -223,6 +223,7 @@ mod tests {
             end_ns: 1,
             error: None,
             attributes: vec![("http.route".into(), "/".into())],
+            events: vec![],
         }
     }
 

@@ -212,6 +212,7 @@ impl JaegerSpan {
                 .iter()
                 .map(|tag| (tag.key.clone(), text(&tag.value)))
                 .collect(),
+            events: Vec::new(),
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct TraceSpan {
     pub error: Option<String>,
     /// Attributes as `key = value` text, for the tooltip.
     pub attributes: Vec<(String, String)>,
+    /// Events as `name (key = value, ...)` text, for the tooltip.
+    pub events: Vec<String>,
 }
 
 impl TraceSpan {
@@ -50,6 +52,18 @@ impl TraceSpan {
                 .attributes
                 .iter()
                 .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+                .collect(),
+            events: span
+                .events
+                .iter()
+                .map(|event| {
+                    let attributes: Vec<String> = event
+                        .attributes
+                        .iter()
+                        .map(|kv| format!("{} = {}", kv.key, kv.value))
+                        .collect();
+                    format!("{} ({})", event.name, attributes.join(", "))
+                })
                 .collect(),
         }
     }

@@ -278,6 +278,9 @@ fn tooltip(span: &TraceSpan, orphan: bool) -> String {
     for (key, value) in &span.attributes {
         let _ = write!(text, "\n{key} = {value}");
     }
+    for event in &span.events {
+        let _ = write!(text, "\nevent: {event}");
+    }
     text
 }
 
@@ -306,6 +309,7 @@ mod tests {
             end_ns: end,
             error: None,
             attributes: vec![],
+            events: vec![],
         }
     }
 
@@ -403,6 +407,19 @@ mod tests {
             .to_html();
         assert!(html.contains("GET / ↖"));
         assert!(html.contains("(not among the spans drawn)"));
+    }
+
+    #[test]
+    fn the_tooltip_lists_attributes_and_events() {
+        let mut order = span("a", None, "place_order", 0, 10);
+        order.attributes = vec![("order.id".into(), "A-1042".into())];
+        order.events = vec!["cache miss (cache.key = cart:A-1042)".into()];
+        let html = Waterfall::new().with_spans([order]).to_html();
+        assert!(html.contains("\norder.id = A-1042"), "{html}");
+        assert!(
+            html.contains("\nevent: cache miss (cache.key = cart:A-1042)"),
+            "{html}"
+        );
     }
 
     #[test]
