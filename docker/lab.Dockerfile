@@ -1,7 +1,8 @@
 # The lab itself: JupyterLab with the evcxr Rust kernel, the notebooks, and evcxr's dependency
 # cache already warm, so the first cell of a notebook takes seconds, not minutes.
 #   docker build -f docker/lab.Dockerfile -t tracing-lab .    (context: the repository root;
-#   building compiles evcxr and the notebooks' crates: about 10 minutes on 2 cores)
+#   building compiles evcxr and the notebooks' crates; natively, evcxr alone took about 7 minutes
+#   on 2 cores)
 
 ARG RUST_VERSION=1.95
 FROM rust:${RUST_VERSION}-slim-bookworm
