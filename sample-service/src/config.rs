@@ -55,7 +55,26 @@ pub struct TelemetryConfig {
     pub otlp: Option<OtlpConfig>,
     /// Used when neither `OTEL_SERVICE_NAME` nor `service.name` in `OTEL_RESOURCE_ATTRIBUTES` is set.
     pub default_service_name: &'static str,
+    /// Which traces are recorded (`OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`).
+    pub sampler: SamplerConfig,
 }
+
+/// The samplers of the OpenTelemetry specification's `OTEL_TRACES_SAMPLER`. The SDK reads the same
+/// variables but falls back to sampling everything on a bad value, with only an internal log; the
+/// service refuses a bad value instead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SamplerConfig {
+    AlwaysOn,
+    AlwaysOff,
+    TraceIdRatio(f64),
+    /// The specification's default.
+    ParentBasedAlwaysOn,
+    ParentBasedAlwaysOff,
+    ParentBasedTraceIdRatio(f64),
+}
+
+// The ratios are checked to lie in 0..=1 when parsed, so they are never NaN.
+impl Eq for SamplerConfig {}
 
 /// Where and how OTLP export goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +122,10 @@ pub enum ConfigError {
     Exporter { value: String, name: String },
     #[error("OTEL_SDK_DISABLED={value:?} is not a boolean: expected true or false")]
     SdkDisabled { value: String },
+    #[error("OTEL_TRACES_SAMPLER={value:?} is not a supported sampler: expected always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio")]
+    Sampler { value: String },
+    #[error("OTEL_TRACES_SAMPLER_ARG={value:?} is not a sampling ratio: expected a number from 0 to 1, such as 0.25")]
+    SamplerArg { value: String },
     #[error("DOWNSTREAM_URL={value:?} is not a URL: {reason}; expected for example http://backend:5000/")]
     DownstreamUrl { value: String, reason: String },
     #[error(
@@ -155,6 +178,7 @@ impl Config {
             None
         };
 
+        let sampler = parse_sampler(get("OTEL_TRACES_SAMPLER"), get("OTEL_TRACES_SAMPLER_ARG"))?;
         let downstream = match get("DOWNSTREAM_URL") {
             None => None,
             Some(value) => Some(DownstreamConfig {
@@ -179,6 +203,7 @@ impl Config {
                 console: exporters.console,
                 otlp,
                 default_service_name: DEFAULT_SERVICE_NAME,
+                sampler,
             },
         })
     }
@@ -197,6 +222,31 @@ fn parse_port(value: &str) -> Result<u16, ConfigError> {
             value: value.to_owned(),
         }),
     }
+}
+
+/// `OTEL_TRACES_SAMPLER` and its argument, which only the ratio samplers read (1.0 when unset).
+fn parse_sampler(name: Option<String>, arg: Option<String>) -> Result<SamplerConfig, ConfigError> {
+    let ratio = || match &arg {
+        None => Ok(1.0),
+        Some(value) => match value.trim().parse::<f64>() {
+            Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
+            _ => Err(ConfigError::SamplerArg {
+                value: value.clone(),
+            }),
+        },
+    };
+    let Some(name) = name else {
+        return Ok(SamplerConfig::ParentBasedAlwaysOn);
+    };
+    Ok(match name.trim() {
+        "always_on" => SamplerConfig::AlwaysOn,
+        "always_off" => SamplerConfig::AlwaysOff,
+        "traceidratio" => SamplerConfig::TraceIdRatio(ratio()?),
+        "parentbased_always_on" => SamplerConfig::ParentBasedAlwaysOn,
+        "parentbased_always_off" => SamplerConfig::ParentBasedAlwaysOff,
+        "parentbased_traceidratio" => SamplerConfig::ParentBasedTraceIdRatio(ratio()?),
+        _ => return Err(ConfigError::Sampler { value: name }),
+    })
 }
 
 fn parse_bool(value: &str) -> Option<bool> {
@@ -460,6 +510,51 @@ mod tests {
             );
             assert!(!message.contains('\n'), "one line only: {message:?}");
         }
+    }
+
+    #[test]
+    fn samplers_follow_the_specification() {
+        assert_eq!(
+            config(&[]).unwrap().telemetry.sampler,
+            SamplerConfig::ParentBasedAlwaysOn
+        );
+        let ratio = config(&[
+            ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+        ])
+        .unwrap();
+        assert_eq!(
+            ratio.telemetry.sampler,
+            SamplerConfig::ParentBasedTraceIdRatio(0.25)
+        );
+        let default_arg = config(&[("OTEL_TRACES_SAMPLER", "traceidratio")]).unwrap();
+        assert_eq!(
+            default_arg.telemetry.sampler,
+            SamplerConfig::TraceIdRatio(1.0)
+        );
+        let off = config(&[("OTEL_TRACES_SAMPLER", "always_off")]).unwrap();
+        assert_eq!(off.telemetry.sampler, SamplerConfig::AlwaysOff);
+    }
+
+    #[test]
+    fn bad_sampler_values_are_refused() {
+        let name = config(&[("OTEL_TRACES_SAMPLER", "sometimes")]).unwrap_err();
+        assert!(name
+            .to_string()
+            .starts_with("OTEL_TRACES_SAMPLER=\"sometimes\" is not a supported sampler"));
+        let arg = config(&[
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "25%"),
+        ])
+        .unwrap_err();
+        assert!(arg
+            .to_string()
+            .starts_with("OTEL_TRACES_SAMPLER_ARG=\"25%\" is not a sampling ratio"));
+        let too_big = config(&[
+            ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
+        ]);
+        assert!(too_big.is_err());
     }
 
     #[test]

@@ -74,3 +74,18 @@ fn a_port_in_use_is_one_line_with_a_hint() {
         "{stderr:?}"
     );
 }
+
+#[test]
+fn a_bad_sampler_is_one_line_not_a_silent_fallback() {
+    let (code, stderr) = run_with(&[
+        ("PORT", "20998"),
+        ("OTEL_TRACES_SAMPLER", "traceidratio"),
+        ("OTEL_TRACES_SAMPLER_ARG", "half"),
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        stderr.contains("OTEL_TRACES_SAMPLER_ARG=\"half\" is not a sampling ratio"),
+        "{stderr}"
+    );
+}

@@ -254,3 +254,28 @@ fn over_grpc_the_service_outlives_its_collector() {
 fn over_http_protobuf_the_service_outlives_its_collector() {
     the_service_outlives_its_collector("http/protobuf");
 }
+
+/// `OTEL_TRACES_SAMPLER=always_off`: requests are served, their context still goes back in
+/// `traceresponse` (flagged not sampled), and nothing reaches the collector.
+#[test]
+fn a_sampler_that_records_nothing_exports_nothing() {
+    let collector = Collector::start();
+    let endpoint = collector.endpoint("http/protobuf");
+    let mut env = otlp_env("http/protobuf", &endpoint);
+    env.push(("OTEL_TRACES_SAMPLER", "always_off"));
+    let mut service = Service::start(&env);
+    let reply = get(&service.url("/"), &[]);
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.headers["traceresponse"].ends_with("-00"),
+        "{:?}",
+        reply.headers
+    );
+    service.stop();
+    let summary = service
+        .process
+        .stderr
+        .wait_for("stopped; OTLP", "the shutdown summary");
+    assert!(summary.contains("0 spans ended, 0 delivered"), "{summary}");
+    assert!(collector.spans().is_empty());
+}

@@ -15,11 +15,11 @@ use opentelemetry::trace::noop::NoopTracer;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{Key, Value};
 use opentelemetry_otlp::WithExportConfig;
-use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, Sampler, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 use opentelemetry_semantic_conventions::resource::SERVICE_NAME;
 
-use crate::config::{OtlpConfig, OtlpProtocol, TelemetryConfig};
+use crate::config::{OtlpConfig, OtlpProtocol, SamplerConfig, TelemetryConfig};
 use delivery::{CountingExporter, CountingProcessor, DeliveryStats, DeliverySummary};
 
 /// The instrumentation scope name of every span this service creates.
@@ -76,7 +76,9 @@ impl Telemetry {
             });
         }
 
-        let mut builder = SdkTracerProvider::builder().with_resource(resource);
+        let mut builder = SdkTracerProvider::builder()
+            .with_resource(resource)
+            .with_sampler(sampler(config.sampler));
         if config.console {
             builder = builder.with_batch_exporter(opentelemetry_stdout::SpanExporter::default());
         }
@@ -161,6 +163,20 @@ fn resource(default_service_name: &'static str) -> Resource {
         Resource::builder()
             .with_service_name(Value::from(default_service_name))
             .build()
+    }
+}
+
+fn sampler(config: SamplerConfig) -> Sampler {
+    let parent_based = |root: Sampler| Sampler::ParentBased(Box::new(root));
+    match config {
+        SamplerConfig::AlwaysOn => Sampler::AlwaysOn,
+        SamplerConfig::AlwaysOff => Sampler::AlwaysOff,
+        SamplerConfig::TraceIdRatio(ratio) => Sampler::TraceIdRatioBased(ratio),
+        SamplerConfig::ParentBasedAlwaysOn => parent_based(Sampler::AlwaysOn),
+        SamplerConfig::ParentBasedAlwaysOff => parent_based(Sampler::AlwaysOff),
+        SamplerConfig::ParentBasedTraceIdRatio(ratio) => {
+            parent_based(Sampler::TraceIdRatioBased(ratio))
+        }
     }
 }
 
