@@ -21,7 +21,8 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The lab's instrumented web service. Configured by environment variables: PORT, HOST,
 /// OTEL_SERVICE_NAME, OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL,
-/// OTEL_SDK_DISABLED (see the README).
+/// OTEL_TRACES_SAMPLER(_ARG), OTEL_SDK_DISABLED, DOWNSTREAM_URL, DOWNSTREAM_TIMEOUT_MS (see the
+/// README).
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
