@@ -67,6 +67,9 @@ def test_the_stack_is_wired_as_the_lab_describes():
     assert "8080:16686" in services["jaeger"]["ports"], "Jaeger's UI on 8080, as in the original"
     assert "80:5000" in services["app"]["ports"], "the app on port 80, as in the original"
     assert services["jaeger"]["image"].startswith("jaegertracing/jaeger:2."), "Jaeger v2, pinned"
+    # The notebooks' Jaeger client names the image it was written against in its messages.
+    client = (DOCKER.parent / "tracelab" / "src" / "jaeger.rs").read_text()
+    assert f'JAEGER_IMAGE: &str = "{services["jaeger"]["image"]}";' in client, "compose and tracelab pin one Jaeger"
     # Two instances of the service under two names, the first calling the second.
     assert services["app"]["environment"]["DOWNSTREAM_URL"] == "http://backend:5000/"
     assert services["backend"]["environment"]["OTEL_SERVICE_NAME"] != services["app"]["environment"]["OTEL_SERVICE_NAME"]

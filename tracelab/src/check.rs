@@ -1,8 +1,16 @@
 //! Checks for the end of each exercise, with messages that say what is wrong and what to try.
 //!
-//! A check cell builds a [`Checklist`], records each check, and calls [`Checklist::finish`]:
-//! it shows one ✔ or ✘ line per check and, if any failed, panics like `assert!` does, so that
-//! "Run All" stops there and the CI run of the notebook fails.
+//! A check cell builds a [`Checklist`], records each check, and calls [`Checklist::finish`],
+//! which shows one ✔ or ✘ line per check. What a failure does depends on the kind of checklist:
+//!
+//! - [`Checklist::new`], a notebook's closing check of the code it provides: a failure panics,
+//!   like `assert!`, so that "Run All" stops there and the CI run of the notebook fails.
+//! - [`Checklist::exercise`], the check of a "your turn" exercise the student writes: a failure
+//!   shows the exercise's hint and writes one line to the cell's standard error, and does not
+//!   panic. nbgrader scores a test cell that writes to standard error as failed (0 points), and
+//!   JupyterLab shows that line in red, while the notebook's variables and running servers live
+//!   on: under evcxr's `:preserve_vars_on_panic 0` (which the notebooks set so that a real bug
+//!   stops "Run All") a panic would drop them all, and every later cell would fail too.
 
 use std::fmt::Write as _;
 
@@ -131,20 +139,63 @@ fn names(spans: &[TraceSpan]) -> String {
         .join(", ")
 }
 
+/// `condition` holds; otherwise the check fails with `message`.
+pub fn that(condition: bool, message: impl Into<String>) -> Result<(), CheckFailed> {
+    if condition {
+        Ok(())
+    } else {
+        fail(message)
+    }
+}
+
+/// `actual` (what `what` came out as) equals `expected`.
+pub fn equal<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    actual: T,
+    expected: T,
+) -> Result<(), CheckFailed> {
+    if actual == expected {
+        Ok(())
+    } else {
+        fail(format!("{what} is {actual:?}, expected {expected:?}."))
+    }
+}
+
+/// How long an exercise's failing check waits after writing to standard error. evcxr forwards
+/// a cell's standard error on a thread of its own and does not wait for it before it reports
+/// the cell finished; without the pause the line could arrive after the cell (seen with evcxr
+/// 0.22: the last `println!` of a cell can be lost the same way).
+const STDERR_SETTLE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// The checks of one exercise.
 #[derive(Debug)]
 pub struct Checklist {
     title: String,
     lines: Vec<String>,
     failures: Vec<String>,
+    /// `Some(hint)` for a student's exercise: what to do while a check fails.
+    your_turn: Option<String>,
 }
 
 impl Checklist {
+    /// The checks of the code a notebook provides: a failure stops the notebook (see the module
+    /// documentation).
     pub fn new(title: impl Into<String>) -> Checklist {
         Checklist {
             title: title.into(),
             lines: Vec::new(),
             failures: Vec::new(),
+            your_turn: None,
+        }
+    }
+
+    /// The checks of an exercise the student writes; `hint` says what to write, in one sentence
+    /// ("add a span named ... inside ..."). A failure shows the hint and leaves the notebook
+    /// running (see the module documentation).
+    pub fn exercise(title: impl Into<String>, hint: impl Into<String>) -> Checklist {
+        Checklist {
+            your_turn: Some(hint.into()),
+            ..Checklist::new(title)
         }
     }
 
@@ -177,6 +228,9 @@ impl Checklist {
         }
         if self.failures.is_empty() {
             let _ = write!(text, "All {} checks passed.", self.lines.len());
+            if self.your_turn.is_some() {
+                text.push_str(" Well done!");
+            }
         } else {
             let _ = write!(
                 text,
@@ -184,8 +238,15 @@ impl Checklist {
                 self.failures.len(),
                 self.lines.len()
             );
+            if let Some(hint) = &self.your_turn {
+                let _ = write!(text, "\n{}", self.hint_line(hint));
+            }
         }
         text
+    }
+
+    fn hint_line(&self, hint: &str) -> String {
+        format!("Your turn: {hint}")
     }
 
     /// Whether every recorded check passed.
@@ -193,10 +254,24 @@ impl Checklist {
         self.failures.is_empty()
     }
 
-    /// Shows the report (see [`crate::show`]); panics (failing the cell) if a check failed.
+    /// Shows the report (see [`crate::show`]). If a check failed: for an exercise, writes the
+    /// hint to standard error; otherwise panics, failing the cell.
     pub fn finish(self) {
+        if let (Some(hint), false) = (&self.your_turn, self.passed()) {
+            use std::io::Write as _;
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(
+                stderr,
+                "✘ {} – not done yet. {}",
+                self.title,
+                self.hint_line(hint)
+            );
+            let _ = stderr.flush();
+            drop(stderr);
+            std::thread::sleep(STDERR_SETTLE);
+        }
         crate::show(self.report());
-        if !self.passed() {
+        if !self.passed() && self.your_turn.is_none() {
             panic!(
                 "{}: {} check(s) failed. {}",
                 self.title,
@@ -218,6 +293,7 @@ mod tests {
             parent_id: parent.map(str::to_owned),
             name: name.into(),
             service: "example".into(),
+            scope: "example".into(),
             kind: "internal".into(),
             start_ns: 0,
             end_ns: 1,
@@ -283,6 +359,43 @@ mod tests {
             .unwrap_err()
             .0
             .contains("expected \"/x\""));
+    }
+
+    #[test]
+    fn an_exercise_that_fails_gives_its_hint_and_does_not_panic() {
+        let mut checks = Checklist::exercise(
+            "Your turn 1: a third span",
+            "add a span named \"test_span_03\" inside test_span_02",
+        );
+        checks.check("a span named test_span_03", find(&[], "test_span_03"));
+        let report = checks.report();
+        assert!(
+            report.contains("✘ a span named test_span_03: no span named"),
+            "{report}"
+        );
+        assert!(
+            report.ends_with("1 of 1 checks failed.\nYour turn: add a span named \"test_span_03\" inside test_span_02"),
+            "{report}"
+        );
+        checks.finish();
+    }
+
+    #[test]
+    fn an_exercise_that_passes_says_so() {
+        let mut checks = Checklist::exercise("Your turn 1", "do it");
+        checks.check("it is done", that(true, "not done"));
+        checks.check("1 + 1", equal("1 + 1", 1 + 1, 2));
+        assert!(checks.report().ends_with("All 2 checks passed. Well done!"));
+        assert!(!checks.report().contains("Your turn:"));
+    }
+
+    #[test]
+    fn generic_checks_name_the_value() {
+        assert_eq!(
+            equal("double(21)", 40, 42).unwrap_err().0,
+            "double(21) is 40, expected 42."
+        );
+        assert_eq!(that(false, "no").unwrap_err().0, "no");
     }
 
     #[test]

@@ -1,14 +1,23 @@
-//! Fetches traces back from Jaeger's HTTP query API (the one its UI uses, on port 16686) and turns
-//! them into the drawing model, so a notebook can draw what Jaeger stored the same way it draws
-//! spans captured in memory.
+//! Fetches one trace back from Jaeger's HTTP query API v3 (the API its UI uses, on port 16686) and
+//! turns it into the drawing model, so a notebook can draw what Jaeger stored the same way it
+//! draws spans captured in memory.
 //!
-//! `GET {base}/api/traces?service=NAME&limit=N&lookback=1h` answers
-//! `{"data": [{"traceID", "spans": [...], "processes": {...}}]}`; times are in microseconds.
-//! Jaeger 2.20 serves this search; later releases removed it (only `/api/v3/traces` remains),
-//! which is why the lab pins the `jaegertracing/jaeger:2.20.0` image.
+//! `GET {base}/api/v3/traces/{trace_id}` answers `{"result": <TracesData>}`, where `TracesData`
+//! is OTLP JSON (hex ids, times in nanoseconds as decimal strings, kinds and status codes as
+//! numbers), and `404` with `{"error": {"httpCode": 404, "message": "No traces found"}}` while
+//! the trace is not there (yet). The API's definition allows several `{"result": ...}` objects
+//! one after another in future releases; they are all read. The OTLP JSON is parsed with
+//! `opentelemetry-proto`'s own serde types.
+//!
+//! Asking for the trace id the notebook just exported, and retrying for a few seconds while
+//! Jaeger ingests it, shows exactly that trace: never the previous run's, never "no trace yet"
+//! by bad luck.
 
-use std::time::Duration;
+use std::thread;
+use std::time::{Duration, Instant};
 
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, TracesData};
 use serde::Deserialize;
 
 use crate::model::TraceSpan;
@@ -16,29 +25,38 @@ use crate::model::TraceSpan;
 /// Where Jaeger's UI and query API listen when started as the lab describes.
 pub const DEFAULT_QUERY_URL: &str = "http://localhost:16686";
 
-/// Jaeger could not answer; each message says what to do.
+/// The Jaeger image the lab runs (`docker/compose.yaml` uses the same one; a test checks it).
+/// 2.21.0 is the newest 2.x release this client was written against: its
+/// `/api/v3/traces/{trace_id}` answer has kept the same shape since 2.0, while the older
+/// `/api/traces?service=` search is gone from releases after 2.20.
+pub const JAEGER_IMAGE: &str = "jaegertracing/jaeger:2.21.0";
+
+/// How often [`Jaeger::wait_for_trace`] asks again while the trace is not there.
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+
+/// Jaeger could not answer with the trace; each message says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum JaegerError {
     #[error(
         "Jaeger is not reachable at {url} ({reason}). Start it with\n  \
-         docker run --rm --name jaeger -d -p 16686:16686 -p 4317:4317 -p 4318:4318 jaegertracing/jaeger:2.20.0\n\
-         then run the export cell again and this one."
+         docker run --rm --name jaeger -d -p 16686:16686 -p 4317:4317 -p 4318:4318 {JAEGER_IMAGE}\n\
+         (or set JAEGER_QUERY_URL to where it runs), then run the export cell again and this one."
     )]
     Unreachable { url: String, reason: String },
+    #[error(
+        "Jaeger has no trace {trace_id} (asked for {waited:.1} s). Spans reach it only once \
+         exported: did the flush cell say `delivered`, and to this Jaeger? Run the cells from the \
+         export cell down again."
+    )]
+    NotFound { trace_id: String, waited: f64 },
     #[error("Jaeger at {url} answered HTTP {status}: {body}")]
     Status {
         url: String,
         status: u16,
         body: String,
     },
-    #[error("Jaeger at {url} answered something that is not a trace list: {reason}")]
+    #[error("Jaeger at {url} answered something that is not OTLP JSON: {reason}")]
     BadAnswer { url: String, reason: String },
-    #[error(
-        "Jaeger has no trace of the service {service:?} yet. Spans reach it in batches: wait a \
-         few seconds (or flush/shut down the provider) and run this cell again; check that the \
-         service name matches what the exporting cell set."
-    )]
-    NoTraces { service: String },
 }
 
 /// A client of one Jaeger query endpoint.
@@ -59,23 +77,37 @@ impl Jaeger {
         }
     }
 
-    /// The spans of the `limit` most recent traces of `service` from the last hour.
-    pub fn recent_traces(
-        &self,
-        service: &str,
-        limit: usize,
-    ) -> Result<Vec<TraceSpan>, JaegerError> {
-        let url = format!("{}/api/traces", self.base);
-        let limit = limit.to_string();
-        let response = self
-            .agent
-            .get(&url)
-            .query("service", service)
-            .query("limit", &limit)
-            .query("lookback", "1h")
-            .call();
-        let response = match response {
-            Ok(response) => response,
+    /// The client for `JAEGER_QUERY_URL` when it is set (the lab's Docker stack sets it), or
+    /// [`DEFAULT_QUERY_URL`].
+    pub fn from_env() -> Jaeger {
+        Jaeger::new(
+            std::env::var("JAEGER_QUERY_URL").unwrap_or_else(|_| DEFAULT_QUERY_URL.to_owned()),
+        )
+    }
+
+    /// The page of Jaeger's UI that shows the trace (the UI and the API share one address).
+    pub fn trace_page(&self, trace_id: impl std::fmt::Display) -> String {
+        format!("{}/trace/{trace_id}", self.base)
+    }
+
+    /// The spans of the trace `trace_id` (32 hex digits; an SDK `TraceId` prints that way).
+    /// Asks once: [`JaegerError::NotFound`] if Jaeger does not have it.
+    pub fn trace(&self, trace_id: impl std::fmt::Display) -> Result<Vec<TraceSpan>, JaegerError> {
+        let trace_id = trace_id.to_string();
+        let url = format!("{}/api/v3/traces/{trace_id}", self.base);
+        let body = match self.agent.get(&url).call() {
+            Ok(response) => response
+                .into_string()
+                .map_err(|err| JaegerError::BadAnswer {
+                    url: url.clone(),
+                    reason: err.to_string(),
+                })?,
+            Err(ureq::Error::Status(404, _)) => {
+                return Err(JaegerError::NotFound {
+                    trace_id,
+                    waited: 0.0,
+                })
+            }
             Err(ureq::Error::Status(status, response)) => {
                 return Err(JaegerError::Status {
                     url,
@@ -90,143 +122,207 @@ impl Jaeger {
                 })
             }
         };
-        let answer: Answer = response.into_json().map_err(|err| JaegerError::BadAnswer {
+        let spans = parse_answer(&body).map_err(|reason| JaegerError::BadAnswer {
             url: url.clone(),
-            reason: err.to_string(),
+            reason,
         })?;
-        let spans = answer.into_spans();
         if spans.is_empty() {
-            return Err(JaegerError::NoTraces {
-                service: service.to_owned(),
+            return Err(JaegerError::NotFound {
+                trace_id,
+                waited: 0.0,
             });
         }
         Ok(spans)
     }
-}
 
-#[derive(Debug, Deserialize)]
-struct Answer {
-    #[serde(default)]
-    data: Vec<JaegerTrace>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JaegerTrace {
-    #[serde(default)]
-    spans: Vec<JaegerSpan>,
-    #[serde(default)]
-    processes: std::collections::HashMap<String, Process>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Process {
-    service_name: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JaegerSpan {
-    #[serde(rename = "traceID")]
-    trace_id: String,
-    #[serde(rename = "spanID")]
-    span_id: String,
-    operation_name: String,
-    #[serde(default)]
-    references: Vec<Reference>,
-    /// Microseconds since the Unix epoch.
-    start_time: u64,
-    /// Microseconds.
-    duration: u64,
-    #[serde(default)]
-    tags: Vec<Tag>,
-    #[serde(rename = "processID")]
-    process_id: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Reference {
-    ref_type: String,
-    #[serde(rename = "spanID")]
-    span_id: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Tag {
-    key: String,
-    value: serde_json::Value,
-}
-
-impl Answer {
-    fn into_spans(self) -> Vec<TraceSpan> {
-        let mut spans = Vec::new();
-        for trace in self.data {
-            for span in trace.spans {
-                let service = trace
-                    .processes
-                    .get(&span.process_id)
-                    .map_or_else(|| span.process_id.clone(), |p| p.service_name.clone());
-                spans.push(span.into_model(service));
+    /// Like [`Jaeger::trace`], but asks again every quarter second for up to `within` while
+    /// Jaeger does not have the trace yet: a backend stores spans a moment after it accepts them.
+    pub fn wait_for_trace(
+        &self,
+        trace_id: impl std::fmt::Display,
+        within: Duration,
+    ) -> Result<Vec<TraceSpan>, JaegerError> {
+        let started = Instant::now();
+        loop {
+            match self.trace(&trace_id) {
+                Err(JaegerError::NotFound { trace_id, .. }) => {
+                    if started.elapsed() >= within {
+                        return Err(JaegerError::NotFound {
+                            trace_id,
+                            waited: started.elapsed().as_secs_f64(),
+                        });
+                    }
+                    thread::sleep(RETRY_EVERY);
+                }
+                other => return other,
             }
         }
-        spans
     }
 }
 
-impl JaegerSpan {
-    fn into_model(self, service: String) -> TraceSpan {
-        let tag = |key: &str| {
-            self.tags
-                .iter()
-                .find(|tag| tag.key == key)
-                .map(|tag| text(&tag.value))
-        };
-        let error = if tag("otel.status_code").as_deref() == Some("ERROR")
-            || tag("error").as_deref() == Some("true")
-        {
-            Some(tag("otel.status_description").unwrap_or_default())
-        } else {
-            None
-        };
-        let kind = tag("span.kind").unwrap_or_else(|| "internal".to_owned());
-        let parent_id = self
-            .references
-            .iter()
-            .find(|reference| reference.ref_type == "CHILD_OF")
-            .map(|reference| reference.span_id.clone());
-        let start_ns = u128::from(self.start_time) * 1_000;
-        TraceSpan {
-            trace_id: pad_id(&self.trace_id, 32),
-            span_id: pad_id(&self.span_id, 16),
-            parent_id: parent_id.map(|id| pad_id(&id, 16)),
-            name: self.operation_name.clone(),
-            service,
-            kind,
-            start_ns,
-            end_ns: start_ns + u128::from(self.duration) * 1_000,
-            error,
-            attributes: self
-                .tags
-                .iter()
-                .map(|tag| (tag.key.clone(), text(&tag.value)))
-                .collect(),
-            events: Vec::new(),
+/// One `{"result": ...}` object of the answer.
+#[derive(Deserialize)]
+struct Envelope {
+    result: TracesData,
+}
+
+/// Reads every `{"result": TracesData}` object in `body` into the drawing model.
+fn parse_answer(body: &str) -> Result<Vec<TraceSpan>, String> {
+    let mut spans = Vec::new();
+    for value in serde_json::Deserializer::from_str(body).into_iter::<serde_json::Value>() {
+        let mut value = value.map_err(|err| err.to_string())?;
+        accept_what_the_collector_writes(&mut value);
+        let envelope: Envelope = serde_json::from_value(value).map_err(|err| err.to_string())?;
+        spans.extend(into_model(envelope.result));
+    }
+    Ok(spans)
+}
+
+/// Jaeger writes OTLP JSON with the OpenTelemetry Collector's encoder, which leaves out empty
+/// fields that `opentelemetry-proto`'s serde types require, and writes non-finite doubles as
+/// strings: an empty array or map attribute (`"arrayValue": {}`), an attribute with an empty key,
+/// `"doubleValue": "NaN"`. One such attribute would make the whole trace unreadable, so they are
+/// put in the form those types accept before parsing. (No maintained crate reads the Collector's
+/// OTLP JSON leniently; this is the part written here.)
+fn accept_what_the_collector_writes(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(object) => {
+            for key in ["arrayValue", "kvlistValue"] {
+                if let Some(Value::Object(inner)) = object.get_mut(key) {
+                    inner
+                        .entry("values")
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                }
+            }
+            if let Some(Value::String(text)) = object.get("doubleValue") {
+                let text = text.clone();
+                object.remove("doubleValue");
+                object.insert("stringValue".to_owned(), Value::String(text));
+            }
+            for key in ["attributes", "values"] {
+                if let Some(Value::Array(items)) = object.get_mut(key) {
+                    for item in items.iter_mut() {
+                        if let Value::Object(pair) = item {
+                            if pair.contains_key("value") {
+                                pair.entry("key")
+                                    .or_insert_with(|| Value::String(String::new()));
+                            }
+                        }
+                    }
+                }
+            }
+            for inner in object.values_mut() {
+                accept_what_the_collector_writes(inner);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(accept_what_the_collector_writes),
+        _ => {}
+    }
+}
+
+fn into_model(traces: TracesData) -> Vec<TraceSpan> {
+    let mut spans = Vec::new();
+    for resource_spans in traces.resource_spans {
+        let service = resource_spans
+            .resource
+            .as_ref()
+            .and_then(|resource| attribute(&resource.attributes, "service.name"))
+            .unwrap_or_else(|| "unknown_service".to_owned());
+        for scope_spans in resource_spans.scope_spans {
+            let scope = scope_spans
+                .scope
+                .map(|scope| scope.name)
+                .unwrap_or_default();
+            for span in scope_spans.spans {
+                let status = span.status.unwrap_or_default();
+                let kind = SpanKind::try_from(span.kind).unwrap_or(SpanKind::Unspecified);
+                spans.push(TraceSpan {
+                    trace_id: hex(&span.trace_id),
+                    span_id: hex(&span.span_id),
+                    parent_id: (!span.parent_span_id.is_empty()).then(|| hex(&span.parent_span_id)),
+                    name: span.name,
+                    service: service.clone(),
+                    scope: scope.clone(),
+                    kind: kind_name(kind).to_owned(),
+                    start_ns: u128::from(span.start_time_unix_nano),
+                    end_ns: u128::from(span.end_time_unix_nano),
+                    error: (status.code == StatusCode::Error as i32).then_some(status.message),
+                    attributes: span
+                        .attributes
+                        .iter()
+                        .map(|kv| (kv.key.clone(), value_text(kv.value.as_ref())))
+                        .collect(),
+                    events: span
+                        .events
+                        .iter()
+                        .map(|event| {
+                            let attributes: Vec<String> = event
+                                .attributes
+                                .iter()
+                                .map(|kv| format!("{} = {}", kv.key, value_text(kv.value.as_ref())))
+                                .collect();
+                            format!("{} ({})", event.name, attributes.join(", "))
+                        })
+                        .collect(),
+                });
+            }
         }
     }
+    spans
 }
 
-/// Jaeger drops leading zeros from ids; the SDK prints them at full width.
-fn pad_id(id: &str, width: usize) -> String {
-    format!("{id:0>width$}")
+fn attribute(attributes: &[KeyValue], key: &str) -> Option<String> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .map(|kv| value_text(kv.value.as_ref()))
 }
 
-fn text(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
+/// An attribute value as the SDK's `Value` prints it: text bare, numbers and booleans as
+/// written, arrays in brackets.
+fn value_text(value: Option<&AnyValue>) -> String {
+    use any_value::Value;
+    match value.and_then(|value| value.value.as_ref()) {
+        None => String::new(),
+        Some(Value::StringValue(text)) => text.clone(),
+        Some(Value::BoolValue(flag)) => flag.to_string(),
+        Some(Value::IntValue(number)) => number.to_string(),
+        Some(Value::DoubleValue(number)) => number.to_string(),
+        Some(Value::ArrayValue(array)) => format!(
+            "[{}]",
+            array
+                .values
+                .iter()
+                .map(|item| value_text(Some(item)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Some(Value::KvlistValue(list)) => format!(
+            "{{{}}}",
+            list.values
+                .iter()
+                .map(|kv| format!("{}: {}", kv.key, value_text(kv.value.as_ref())))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Some(Value::BytesValue(bytes)) => format!("{} bytes", bytes.len()),
+        Some(other) => format!("{other:?}"),
     }
+}
+
+fn kind_name(kind: SpanKind) -> &'static str {
+    match kind {
+        SpanKind::Server => "server",
+        SpanKind::Client => "client",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+        SpanKind::Internal | SpanKind::Unspecified => "internal",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -234,94 +330,213 @@ mod tests {
     use super::*;
     use std::io::{Read, Write};
     use std::net::TcpListener;
-    use std::thread;
 
-    /// An answer in the shape Jaeger's query API gives (taken from its UI's requests).
-    const ANSWER: &str = r#"{"data":[{"traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spans":[
-        {"traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"561ab3cdece1faed","operationName":"GET /",
-         "references":[],"startTime":1700000000000000,"duration":250,"processID":"p1",
-         "tags":[{"key":"span.kind","type":"string","value":"server"},{"key":"http.response.status_code","type":"int64","value":200}]},
-        {"traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"31b6ef56d444d95a","operationName":"test_span",
-         "references":[{"refType":"CHILD_OF","traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"561ab3cdece1faed"}],
-         "startTime":1700000000000010,"duration":20,"processID":"p1",
-         "tags":[{"key":"otel.status_code","type":"string","value":"ERROR"},{"key":"otel.status_description","type":"string","value":"boom"}]}],
-        "processes":{"p1":{"serviceName":"service_example","tags":[]}},"warnings":null}],
-        "total":0,"limit":0,"offset":0,"errors":null}"#;
+    use opentelemetry::trace::{Span as _, SpanKind as ApiKind, Status, Tracer, TracerProvider};
+    use opentelemetry::KeyValue as ApiKeyValue;
+    use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+    use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    use opentelemetry_sdk::Resource;
+
+    /// Jaeger's own recorded answer to `GET /api/v3/traces/1` (its
+    /// `apiv3/snapshots/GetTrace.json`, v2.20.0): a span with no times, no parent, no attributes.
+    const RECORDED: &str = r#"{"result":{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},
+        "spans":[{"kind":2,"name":"foobar","spanId":"0000000000000002","status":{"code":2},
+        "traceId":"00000000000000000000000000000001"}]}]}]}}"#;
+
+    /// What Jaeger answers for a trace a lab notebook exports: OTLP JSON written by
+    /// `opentelemetry-proto`'s serde types from spans the SDK made, in Jaeger's envelope.
+    fn answer_for_spans_of(service: &str) -> (String, String) {
+        let memory = InMemorySpanExporter::default();
+        let resource = Resource::builder()
+            .with_service_name(service.to_owned())
+            .build();
+        let provider = SdkTracerProvider::builder()
+            .with_resource(resource.clone())
+            .with_simple_exporter(memory.clone())
+            .build();
+        let tracer = provider.tracer("example_exporter");
+        tracer.in_span("test_span_01", |_cx| {
+            tracer
+                .span_builder("test_span_02")
+                .with_kind(ApiKind::Client)
+                .with_attributes([
+                    ApiKeyValue::new("http.response.status_code", 503_i64),
+                    ApiKeyValue::new("retry", true),
+                ])
+                .start(&tracer)
+                .set_status(Status::error("downstream failed"));
+        });
+        let spans = memory.get_finished_spans().unwrap();
+        let trace_id = spans[0].span_context.trace_id().to_string();
+        let resource_spans = group_spans_by_resource_and_scope(
+            spans,
+            &ResourceAttributesWithSchema::from(&resource),
+        );
+        let data = TracesData { resource_spans };
+        let answer = format!(r#"{{"result":{}}}"#, serde_json::to_string(&data).unwrap());
+        (trace_id, answer)
+    }
 
     #[test]
-    fn a_jaeger_answer_becomes_the_drawing_model() {
-        let answer: Answer = serde_json::from_str(ANSWER).unwrap();
-        let spans = answer.into_spans();
+    fn jaegers_recorded_answer_becomes_the_drawing_model() {
+        let spans = parse_answer(RECORDED).unwrap();
+        assert_eq!(spans.len(), 1);
+        let span = &spans[0];
+        assert_eq!(span.trace_id, "00000000000000000000000000000001");
+        assert_eq!(span.span_id, "0000000000000002");
+        assert_eq!(span.parent_id, None);
+        assert_eq!(span.kind, "server");
+        assert_eq!(span.error.as_deref(), Some(""));
+        assert_eq!(span.service, "unknown_service");
+    }
+
+    #[test]
+    fn otlp_json_of_sdk_spans_keeps_tree_service_scope_kind_status_and_attributes() {
+        let (trace_id, answer) = answer_for_spans_of("shop_of_ada");
+        let spans = parse_answer(&answer).unwrap();
         assert_eq!(spans.len(), 2);
-        let server = &spans[0];
-        assert_eq!(server.service, "service_example");
-        assert_eq!(server.kind, "server");
-        assert_eq!(server.parent_id, None);
-        assert_eq!(server.duration_ns(), 250_000);
-        assert!(server
+        let outer = spans.iter().find(|s| s.name == "test_span_01").unwrap();
+        let inner = spans.iter().find(|s| s.name == "test_span_02").unwrap();
+        assert_eq!(outer.trace_id, trace_id);
+        assert_eq!(inner.trace_id, trace_id);
+        assert_eq!(outer.parent_id, None);
+        assert_eq!(inner.parent_id.as_deref(), Some(outer.span_id.as_str()));
+        assert_eq!(outer.service, "shop_of_ada");
+        assert_eq!(outer.scope, "example_exporter");
+        assert_eq!(inner.kind, "client");
+        assert_eq!(inner.error.as_deref(), Some("downstream failed"));
+        assert_eq!(outer.error, None);
+        assert!(inner
             .attributes
-            .contains(&("http.response.status_code".into(), "200".into())));
-        let child = &spans[1];
-        assert_eq!(child.parent_id.as_deref(), Some("561ab3cdece1faed"));
-        assert_eq!(child.error.as_deref(), Some("boom"));
-        assert_eq!(child.start_ns - server.start_ns, 10_000);
+            .contains(&("http.response.status_code".into(), "503".into())));
+        assert!(inner.attributes.contains(&("retry".into(), "true".into())));
+        assert!(outer.start_ns <= inner.start_ns && inner.end_ns <= outer.end_ns);
+        assert!(outer.duration_ns() > 0);
     }
 
     #[test]
-    fn short_ids_are_padded_to_full_width() {
-        assert_eq!(pad_id("1a", 16), "000000000000001a");
+    fn what_the_collectors_encoder_leaves_out_does_not_make_the_trace_unreadable() {
+        // As Jaeger writes them: an empty array attribute, an empty map, an attribute with an
+        // empty key (left out), a NaN double, times as decimal strings, several envelopes.
+        let answer = r#"{"result":{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"frontend"}}]},
+            "scopeSpans":[{"scope":{"name":"lib"},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",
+            "parentSpanId":"eee19b7ec3c1b173","name":"GET /","kind":2,"startTimeUnixNano":"1544712660000000000",
+            "endTimeUnixNano":"1544712661000000000","attributes":[{"key":"tags","value":{"arrayValue":{}}},
+            {"key":"labels","value":{"kvlistValue":{}}},{"value":{"stringValue":"no key"}},
+            {"key":"ratio","value":{"doubleValue":"NaN"}},{"key":"http.response.status_code","value":{"intValue":"200"}}],
+            "events":[{"timeUnixNano":"1544712660500000000","name":"cache miss","attributes":[{"key":"cache.key","value":{"stringValue":"cart:1"}}]}],
+            "status":{}}]}]}]}}
+            {"result":{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},"spans":[{"traceId":"5b8efff798038103d269b633813fc60c",
+            "spanId":"eee19b7ec3c1b175","parentSpanId":"eee19b7ec3c1b174","name":"db","status":{}}]}]}]}}"#;
+        let spans = parse_answer(answer).unwrap();
+        assert_eq!(spans.len(), 2, "both envelopes are read");
+        let server = &spans[0];
+        assert_eq!(server.service, "frontend");
+        assert_eq!(server.duration_ns(), 1_000_000_000);
+        assert!(server.attributes.contains(&("tags".into(), "[]".into())));
+        assert!(server.attributes.contains(&("ratio".into(), "NaN".into())));
+        assert!(server.attributes.contains(&("".into(), "no key".into())));
+        assert_eq!(
+            server.events,
+            vec!["cache miss (cache.key = cart:1)".to_owned()]
+        );
+        assert_eq!(server.error, None);
+        assert_eq!(spans[1].parent_id.as_deref(), Some("eee19b7ec3c1b174"));
     }
 
-    /// Serves one canned HTTP answer on loopback and returns the base URL and the request line.
-    fn serve_once(
-        status: &'static str,
-        body: &'static str,
-    ) -> (String, thread::JoinHandle<String>) {
+    #[test]
+    fn an_answer_that_is_not_otlp_json_says_so() {
+        assert!(parse_answer("<html>").is_err());
+        assert!(parse_answer(r#"{"data": []}"#)
+            .unwrap_err()
+            .contains("missing field `result`"));
+    }
+
+    /// Serves canned HTTP answers on loopback, one per connection, and returns the base URL and
+    /// the request lines it saw.
+    fn serve(answers: Vec<(&'static str, String)>) -> (String, thread::JoinHandle<Vec<String>>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let handle = thread::spawn(move || {
-            let (mut stream, _) = listener.accept().unwrap();
-            let mut request = [0u8; 2048];
-            let read = stream.read(&mut request).unwrap();
-            let head = String::from_utf8_lossy(&request[..read]).to_string();
-            write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .unwrap();
-            head.lines().next().unwrap_or_default().to_owned()
+            let mut seen = Vec::new();
+            for (status, body) in answers {
+                let (mut stream, _) = listener.accept().unwrap();
+                let mut request = [0u8; 2048];
+                let read = stream.read(&mut request).unwrap();
+                let head = String::from_utf8_lossy(&request[..read]).to_string();
+                seen.push(head.lines().next().unwrap_or_default().to_owned());
+                write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .unwrap();
+            }
+            seen
         });
         (base, handle)
     }
 
+    const NOT_FOUND: &str = r#"{"error":{"httpCode":404,"message":"No traces found"}}"#;
+
     #[test]
-    fn asks_for_the_service_and_parses_the_answer() {
-        let (base, server) = serve_once("200 OK", ANSWER);
+    fn asks_for_the_trace_id_and_waits_while_jaeger_ingests_it() {
+        let (trace_id, answer) = answer_for_spans_of("example_exporter");
+        let (base, server) = serve(vec![
+            ("404 Not Found", NOT_FOUND.to_owned()),
+            ("404 Not Found", NOT_FOUND.to_owned()),
+            ("200 OK", answer),
+        ]);
         let spans = Jaeger::new(base)
-            .recent_traces("service_example", 5)
+            .wait_for_trace(&trace_id, Duration::from_secs(5))
             .unwrap();
         assert_eq!(spans.len(), 2);
-        let request_line = server.join().unwrap();
+        let requests = server.join().unwrap();
+        assert_eq!(requests.len(), 3, "it asked until the trace was there");
+        for request in requests {
+            assert_eq!(request, format!("GET /api/v3/traces/{trace_id} HTTP/1.1"));
+        }
+    }
+
+    #[test]
+    fn a_trace_that_never_arrives_is_reported_after_the_wait() {
+        let answers = (0..20)
+            .map(|_| ("404 Not Found", NOT_FOUND.to_owned()))
+            .collect();
+        let (base, _server) = serve(answers);
+        let started = Instant::now();
+        let err = Jaeger::new(base)
+            .wait_for_trace(
+                "4bf92f3577b34da6a3ce929d0e0e4736",
+                Duration::from_millis(600),
+            )
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(3));
+        let message = err.to_string();
         assert!(
-            request_line
-                .starts_with("GET /api/traces?service=service_example&limit=5&lookback=1h "),
-            "{request_line}"
+            message
+                .starts_with("Jaeger has no trace 4bf92f3577b34da6a3ce929d0e0e4736 (asked for 0."),
+            "{message}"
+        );
+        assert!(
+            message.contains("did the flush cell say `delivered`"),
+            "{message}"
         );
     }
 
     #[test]
-    fn no_traces_and_http_errors_say_so() {
-        let (base, _server) = serve_once("200 OK", r#"{"data":[],"errors":null}"#);
-        let err = Jaeger::new(base).recent_traces("nobody", 5).unwrap_err();
+    fn http_errors_say_what_jaeger_answered() {
+        let (base, _server) = serve(vec![(
+            "400 Bad Request",
+            r#"{"error":{"httpCode":400,"message":"malformed parameter trace_id"}}"#.to_owned(),
+        )]);
+        let err = Jaeger::new(base).trace("zz").unwrap_err();
+        assert!(err.to_string().contains("answered HTTP 400"), "{err}");
         assert!(
-            err.to_string()
-                .contains("no trace of the service \"nobody\""),
+            err.to_string().contains("malformed parameter trace_id"),
             "{err}"
         );
-        let (base, _server) = serve_once("500 Internal Server Error", r#"{"errors":["boom"]}"#);
-        let err = Jaeger::new(base).recent_traces("x", 5).unwrap_err();
-        assert!(err.to_string().contains("answered HTTP 500"), "{err}");
     }
 
     #[test]
@@ -333,13 +548,21 @@ mod tests {
             .unwrap()
             .port();
         let err = Jaeger::new(format!("http://127.0.0.1:{port}"))
-            .recent_traces("x", 1)
+            .wait_for_trace("4bf92f3577b34da6a3ce929d0e0e4736", Duration::from_secs(5))
             .unwrap_err();
         let message = err.to_string();
         assert!(message.contains("Jaeger is not reachable"), "{message}");
         assert!(
-            message.contains("docker run --rm --name jaeger"),
+            message.contains(&format!("docker run --rm --name jaeger -d -p 16686:16686 -p 4317:4317 -p 4318:4318 {JAEGER_IMAGE}")),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn the_trace_page_is_the_uis() {
+        assert_eq!(
+            Jaeger::new("http://localhost:16686/").trace_page("4bf9"),
+            "http://localhost:16686/trace/4bf9"
         );
     }
 }

@@ -16,8 +16,10 @@ pub struct TraceSpan {
     /// The parent's span id; `None` for a root span.
     pub parent_id: Option<String>,
     pub name: String,
-    /// `service.name` of the process that made the span.
+    /// `service.name` of the process that made the span (its resource).
     pub service: String,
+    /// The name of the tracer that made it (the instrumentation scope), which is not the service.
+    pub scope: String,
     /// `server`, `client`, `internal`, `producer` or `consumer`.
     pub kind: String,
     /// Nanoseconds since the Unix epoch.
@@ -41,6 +43,7 @@ impl TraceSpan {
                 .then(|| span.parent_span_id.to_string()),
             name: span.name.to_string(),
             service: service.to_owned(),
+            scope: span.instrumentation_scope.name().to_owned(),
             kind: kind_name(&span.span_kind).to_owned(),
             start_ns: unix_ns(span.start_time),
             end_ns: unix_ns(span.end_time),

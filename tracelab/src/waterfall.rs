@@ -257,11 +257,12 @@ fn scale(ns: u128, total: u128) -> usize {
 
 fn tooltip(span: &TraceSpan, orphan: bool) -> String {
     let mut text = format!(
-        "{} ({}, {})\nservice: {}\ntrace id: {}\nspan id: {}\nparent id: {}{}\nduration: {}",
+        "{} ({}, {})\nservice: {}\ntracer (instrumentation scope): {}\ntrace id: {}\nspan id: {}\nparent id: {}{}\nduration: {}",
         span.name,
         span.kind,
         if span.error.is_some() { "ERROR" } else { "ok" },
         span.service,
+        span.scope,
         span.trace_id,
         span.span_id,
         span.parent_id.as_deref().unwrap_or("none (root span)"),
@@ -304,6 +305,7 @@ mod tests {
             parent_id: parent.map(str::to_owned),
             name: name.into(),
             service: "frontend".into(),
+            scope: "frontend".into(),
             kind: "internal".into(),
             start_ns: start,
             end_ns: end,
