@@ -43,6 +43,70 @@ pub fn find<'a>(spans: &'a [TraceSpan], name: &str) -> Result<&'a TraceSpan, Che
     }
 }
 
+/// The span named `name` that started last: what a cell made the last time it ran (a cell run
+/// twice makes its spans twice).
+pub fn latest<'a>(spans: &'a [TraceSpan], name: &str) -> Result<&'a TraceSpan, CheckFailed> {
+    spans
+        .iter()
+        .filter(|span| span.name == name)
+        .max_by_key(|span| span.start_ns)
+        .ok_or_else(|| {
+            CheckFailed(format!(
+                "no span named {name:?} was captured (captured: {}). Did the cell that creates \
+                 it run, and does its name match exactly?",
+                names(spans)
+            ))
+        })
+}
+
+/// The latest span named `name` whose parent is `parent`.
+pub fn child<'a>(
+    spans: &'a [TraceSpan],
+    parent: &TraceSpan,
+    name: &str,
+) -> Result<&'a TraceSpan, CheckFailed> {
+    let is_child = |span: &&TraceSpan| {
+        span.name == name
+            && span.trace_id == parent.trace_id
+            && span.parent_id.as_deref() == Some(parent.span_id.as_str())
+    };
+    if let Some(found) = spans
+        .iter()
+        .filter(is_child)
+        .max_by_key(|span| span.start_ns)
+    {
+        return Ok(found);
+    }
+    let elsewhere = latest(spans, name)?;
+    let parent_name = elsewhere
+        .parent_id
+        .as_deref()
+        .and_then(|id| spans.iter().find(|span| span.span_id == id))
+        .map(|span| format!("{:?}", span.name));
+    fail(match (elsewhere.parent_id.as_deref(), parent_name) {
+        (None, _) => format!(
+            "{name:?} is a root span: it has no parent, so it is not inside {:?}. Start it \
+             inside {:?}'s `in_span` closure (or with its context).",
+            parent.name, parent.name
+        ),
+        (Some(id), Some(other)) if other == format!("{:?}", parent.name) => format!(
+            "{name:?} is inside another {other} span (span id {id}), not the latest one ({}): \
+             run the cells again from the one that makes {other}.",
+            parent.span_id
+        ),
+        (Some(_), Some(other)) => format!(
+            "{name:?} is inside {other}, not directly inside {:?}. Start it in {:?}'s own \
+             closure.",
+            parent.name, parent.name
+        ),
+        (Some(id), None) => format!(
+            "{name:?} has the parent span id {id}, not {:?}'s id {}. Start it inside {:?}'s \
+             closure, in the same cell run.",
+            parent.name, parent.span_id, parent.name
+        ),
+    })
+}
+
 /// Exactly `expected` spans.
 pub fn count(spans: &[TraceSpan], expected: usize) -> Result<(), CheckFailed> {
     if spans.len() == expected {
@@ -387,6 +451,41 @@ mod tests {
         checks.check("1 + 1", equal("1 + 1", 1 + 1, 2));
         assert!(checks.report().ends_with("All 2 checks passed. Well done!"));
         assert!(!checks.report().contains("Your turn:"));
+    }
+
+    #[test]
+    fn latest_and_child_follow_the_last_run_of_a_cell() {
+        let mut first = span("a", "t1", None, "test_span_02");
+        first.start_ns = 0;
+        let mut again = span("b", "t2", None, "test_span_02");
+        again.start_ns = 10;
+        let mut nested = span("c", "t2", Some("b"), "test_span_03");
+        nested.start_ns = 11;
+        let spans = [first, again, nested];
+        let outer = latest(&spans, "test_span_02").unwrap();
+        assert_eq!(outer.span_id, "b");
+        assert_eq!(child(&spans, outer, "test_span_03").unwrap().span_id, "c");
+        let wrong = child(&spans, &spans[0], "test_span_03").unwrap_err().0;
+        assert!(
+            wrong.contains("inside another \"test_span_02\" span (span id b)"),
+            "{wrong}"
+        );
+        let root = [span("r", "t3", None, "test_span_03"), spans[1].clone()];
+        let message = child(&root, &root[1], "test_span_03").unwrap_err().0;
+        assert!(
+            message.contains("\"test_span_03\" is a root span"),
+            "{message}"
+        );
+        let grandchild = [
+            spans[1].clone(),
+            span("m", "t2", Some("b"), "middle"),
+            span("g", "t2", Some("m"), "test_span_03"),
+        ];
+        let message = child(&grandchild, &grandchild[0], "test_span_03")
+            .unwrap_err()
+            .0;
+        assert!(message.contains("is inside \"middle\""), "{message}");
+        assert!(latest(&[], "x").unwrap_err().0.contains("captured: none"));
     }
 
     #[test]

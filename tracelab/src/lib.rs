@@ -1,18 +1,21 @@
 //! Helpers for the lab's notebooks, pulled in with
-//! `:dep tracelab = { path = "../tracelab" }`.
+//! `:dep tracelab = { path = "../../../tracelab" }` (from `notebooks/<version>/<language>/`).
 //!
 //! The OpenTelemetry calls a student has to learn stay in the notebook cells. What is here is the
 //! part nobody should type in a notebook: drawing finished spans as a trace waterfall
 //! ([`waterfall`]), checking an exercise's spans with messages that say what is wrong
 //! ([`check`]), and fetching a trace back from Jaeger's query API to draw it the same way
-//! ([`jaeger`]). All three work on one small model of a span, [`model::TraceSpan`].
+//! ([`jaeger`]). All three work on one small model of a span, [`model::TraceSpan`]. And one thing
+//! that is not about tracing at all: running a notebook's web app in the background ([`serve`]).
 
 pub mod check;
 pub mod jaeger;
 pub mod model;
+pub mod serve;
 pub mod waterfall;
 
 pub use model::TraceSpan;
+pub use serve::{serve, Served};
 pub use waterfall::Waterfall;
 
 /// Shows `text` as the cell's output, like `println!`, but through evcxr's rich output: evcxr hands
