@@ -57,14 +57,41 @@ sys.exit(0 if all(installed(name) == version for name, _, version in pins) else 
 PY
 }
 
+# nbgrader brings JupyterLab extensions (a menu, a Validate button, an assignment sidebar) for
+# instructors. Students grade themselves with the lessons' check cells, and the Validate button
+# would run outside the lab's nbgrader configuration, so the lab's JupyterLab leaves them off;
+# the nbgrader command line (./lab nbgrader) does not need them.
+NBGRADER_SERVER_EXTENSIONS="formgrader validate_assignment assignment_list course_list"
+
+nbgrader_ui_off() {
+    grep -q '"@jupyter/nbgrader"' "$VENV/etc/jupyter/labconfig/page_config.json" 2>/dev/null || return 1
+    local extension
+    for extension in $NBGRADER_SERVER_EXTENSIONS; do
+        grep -q false "$VENV/etc/jupyter/jupyter_server_config.d/nbgrader.server_extensions.$extension.json" 2>/dev/null || return 1
+    done
+}
+
+turn_nbgrader_ui_off() {
+    "$VENV/bin/jupyter" labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1
+    local extension
+    for extension in $NBGRADER_SERVER_EXTENSIONS; do
+        "$VENV/bin/jupyter" server extension disable --sys-prefix "nbgrader.server_extensions.$extension" >/dev/null 2>&1
+    done
+    nbgrader_ui_off || die "could not turn nbgrader's JupyterLab extensions off in $VENV/"
+}
+
 cache_configured() {
     grep -qE '^:cache [0-9]+' "$EVCXR_CONFIG_DIR/init.evcxr" 2>/dev/null &&
         grep -qE '^:opt 0' "$EVCXR_CONFIG_DIR/init.evcxr" 2>/dev/null
 }
 
-# Every `:dep` line of every notebook, plus the evcxr version: what the warm cache is for.
+# The lessons the cache is warmed for: their solved versions (the student versions have the same
+# `:dep` lines: they are generated from these).
+LESSONS=notebooks/solved/en
+
+# Every `:dep` line of every lesson, plus the evcxr version: what the warm cache is for.
 warm_key() {
-    { echo "$EVCXR_VERSION"; cat notebooks/*.ipynb | grep -o ':dep [^"]*' | sort -u; } | sha256sum | cut -c1-16
+    { echo "$EVCXR_VERSION"; cat "$LESSONS"/*.ipynb | grep -o ':dep [^"]*' | sort -u; } | sha256sum | cut -c1-16
 }
 
 check() {
@@ -77,10 +104,10 @@ check() {
     else
         say "MISSING  evcxr_jupyter $EVCXR_VERSION (found: ${version:-none})"; missing=1
     fi
-    if requirements_met; then
-        say "ok       JupyterLab $("$VENV/bin/jupyter-lab" --version) and the notebook runner in $VENV/"
+    if requirements_met && nbgrader_ui_off; then
+        say "ok       JupyterLab $("$VENV/bin/jupyter-lab" --version), nbgrader and the notebook runner in $VENV/"
     else
-        say "MISSING  $VENV/ does not have the versions in kernel-setup/requirements.txt"; missing=1
+        say "MISSING  $VENV/ does not have the versions in kernel-setup/requirements.txt (with nbgrader's UI off)"; missing=1
     fi
     kernel_registered && say "ok       Jupyter kernel 'rust' registered" || { say "MISSING  Jupyter kernel 'rust'"; missing=1; }
     cache_configured && say "ok       evcxr cache on ($EVCXR_CONFIG_DIR/init.evcxr)" || { say "MISSING  evcxr cache setting in $EVCXR_CONFIG_DIR/init.evcxr"; missing=1; }
@@ -119,6 +146,7 @@ setup() {
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r kernel-setup/requirements.txt ||
             die "could not install kernel-setup/requirements.txt into $VENV/ (is PyPI reachable?)"
     fi
+    nbgrader_ui_off || turn_nbgrader_ui_off
 
     say "[3/5] registering the kernel with Jupyter"
     if kernel_registered; then
@@ -148,7 +176,7 @@ setup() {
         say "      already warm"
     else
         say "      compiling the crates the notebooks use: about 2 minutes the first time"
-        "$VENV/bin/python" kernel-setup/warm_cache.py notebooks
+        "$VENV/bin/python" kernel-setup/warm_cache.py "$LESSONS"
         echo "$key" > "$WARM_STAMP"
     fi
     say "done: the Rust kernel is ready"

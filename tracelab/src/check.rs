@@ -6,13 +6,21 @@
 //! - [`Checklist::new`], a notebook's closing check of the code it provides: a failure panics,
 //!   like `assert!`, so that "Run All" stops there and the CI run of the notebook fails.
 //! - [`Checklist::exercise`], the check of a "your turn" exercise the student writes: a failure
-//!   shows the exercise's hint and writes one line to the cell's standard error, and does not
-//!   panic. nbgrader scores a test cell that writes to standard error as failed (0 points), and
-//!   JupyterLab shows that line in red, while the notebook's variables and running servers live
-//!   on: under evcxr's `:preserve_vars_on_panic 0` (which the notebooks set so that a real bug
-//!   stops "Run All") a panic would drop them all, and every later cell would fail too.
+//!   shows the exercise's hint in red and does not panic, so the notebook's variables and running
+//!   servers live on: under evcxr's `:preserve_vars_on_panic 0` (which the notebooks set so that
+//!   a real bug stops "Run All") a panic would drop them all, and every later cell would fail too.
+//!
+//! Either way the cell's value carries its score for nbgrader (see [`Checklist::finish`]): not a
+//! line on standard error, which nbgrader would also count as a failure, because evcxr forwards
+//! standard error on a thread of its own and a line can reach the next cell or none.
 
 use std::fmt::Write as _;
+
+use opentelemetry::trace::{
+    SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+};
+use opentelemetry::Context;
+use opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
 
 use crate::model::TraceSpan;
 
@@ -203,6 +211,34 @@ fn names(spans: &[TraceSpan]) -> String {
         .join(", ")
 }
 
+/// `sampler` follows a remote parent's sampled flag (it is parent-based): a span whose caller
+/// sampled the trace is recorded, one whose caller did not is dropped, whatever its trace id.
+/// Asked of 64 trace ids, some of which a ratio sampler alone would decide the other way.
+pub fn follows_parent(sampler: &impl ShouldSample) -> Result<(), CheckFailed> {
+    for (flags, expected) in [
+        (TraceFlags::SAMPLED, SamplingDecision::RecordAndSample),
+        (TraceFlags::default(), SamplingDecision::Drop),
+    ] {
+        for n in 1..=64u128 {
+            // Spread over the whole id space: a ratio sampler keeps only some of these.
+            let trace_id = TraceId::from(n.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835));
+            let caller = SpanContext::new(trace_id, SpanId::from(1), flags, true, TraceState::default());
+            let parent = Context::new().with_remote_span_context(caller);
+            let result = sampler.should_sample(Some(&parent), trace_id, "probe", &SpanKind::Server, &[], &[]);
+            if result.decision != expected {
+                return fail(format!(
+                    "for a caller whose traceparent says sampled={}, the sampler decided {:?} \
+                     (trace {trace_id}): it decides on its own instead of following the caller. \
+                     Wrap it in Sampler::ParentBased(Box::new(...)).",
+                    flags.is_sampled(),
+                    result.decision
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `condition` holds; otherwise the check fails with `message`.
 pub fn that(condition: bool, message: impl Into<String>) -> Result<(), CheckFailed> {
     if condition {
@@ -225,46 +261,47 @@ pub fn equal<T: PartialEq + std::fmt::Debug>(
     }
 }
 
-/// How long an exercise's failing check waits after writing to standard error. evcxr forwards
-/// a cell's standard error on a thread of its own and does not wait for it before it reports
-/// the cell finished; without the pause the line could arrive after the cell (seen with evcxr
-/// 0.22: the last `println!` of a cell can be lost the same way).
-const STDERR_SETTLE: std::time::Duration = std::time::Duration::from_millis(200);
-
 /// The checks of one exercise.
 #[derive(Debug)]
 pub struct Checklist {
     title: String,
     lines: Vec<String>,
     failures: Vec<String>,
+    /// How many checks ran (passed or failed): `lines` also holds the ones that did not run.
+    checked: usize,
     /// `Some(hint)` for a student's exercise: what to do while a check fails.
     your_turn: Option<String>,
+    /// What the cell is worth in nbgrader (its `points`), given when every check passes.
+    points: u32,
 }
 
 impl Checklist {
-    /// The checks of the code a notebook provides: a failure stops the notebook (see the module
-    /// documentation).
-    pub fn new(title: impl Into<String>) -> Checklist {
+    /// The checks of the code a notebook provides, in a test cell worth `points` in nbgrader: a
+    /// failure stops the notebook (see the module documentation).
+    pub fn new(title: impl Into<String>, points: u32) -> Checklist {
         Checklist {
             title: title.into(),
             lines: Vec::new(),
             failures: Vec::new(),
+            checked: 0,
             your_turn: None,
+            points,
         }
     }
 
-    /// The checks of an exercise the student writes; `hint` says what to write, in one sentence
-    /// ("add a span named ... inside ..."). A failure shows the hint and leaves the notebook
-    /// running (see the module documentation).
-    pub fn exercise(title: impl Into<String>, hint: impl Into<String>) -> Checklist {
+    /// The checks of an exercise the student writes, in a test cell worth `points` in nbgrader;
+    /// `hint` says what to write, in one sentence ("add a span named ... inside ..."). A failure
+    /// shows the hint and leaves the notebook running (see the module documentation).
+    pub fn exercise(title: impl Into<String>, points: u32, hint: impl Into<String>) -> Checklist {
         Checklist {
             your_turn: Some(hint.into()),
-            ..Checklist::new(title)
+            ..Checklist::new(title, points)
         }
     }
 
     /// Records the outcome of the check described by `what`, and passes its value on.
     pub fn check<T>(&mut self, what: &str, outcome: Result<T, CheckFailed>) -> Option<T> {
+        self.checked += 1;
         match outcome {
             Ok(value) => {
                 self.lines.push(format!("✔ {what}"));
@@ -284,6 +321,11 @@ impl Checklist {
             .push(format!("– {what}: not checked, an earlier check failed"));
     }
 
+    /// Records a check that cannot run here, and why (for example: no Jaeger to ask).
+    pub fn skip(&mut self, what: &str, why: &str) {
+        self.lines.push(format!("– {what}: not checked, {why}"));
+    }
+
     /// What the checklist prints: a title line, then one line per check.
     pub fn report(&self) -> String {
         let mut text = format!("{}\n", self.title);
@@ -291,17 +333,22 @@ impl Checklist {
             let _ = writeln!(text, "  {line}");
         }
         if self.failures.is_empty() {
-            let _ = write!(text, "All {} checks passed.", self.lines.len());
+            match self.checked {
+                1 => text.push_str("The check passed."),
+                all => {
+                    let _ = write!(text, "All {all} checks passed.");
+                }
+            }
             if self.your_turn.is_some() {
                 text.push_str(" Well done!");
             }
         } else {
-            let _ = write!(
-                text,
-                "{} of {} checks failed.",
-                self.failures.len(),
-                self.lines.len()
-            );
+            match self.checked {
+                1 => text.push_str("The check failed."),
+                all => {
+                    let _ = write!(text, "{} of {all} checks failed.", self.failures.len());
+                }
+            }
             if let Some(hint) = &self.your_turn {
                 let _ = write!(text, "\n{}", self.hint_line(hint));
             }
@@ -318,23 +365,35 @@ impl Checklist {
         self.failures.is_empty()
     }
 
-    /// Shows the report (see [`crate::show`]). If a check failed: for an exercise, writes the
-    /// hint to standard error; otherwise panics, failing the cell.
-    pub fn finish(self) {
-        if let (Some(hint), false) = (&self.your_turn, self.passed()) {
-            use std::io::Write as _;
-            let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(
-                stderr,
-                "✘ {} – not done yet. {}",
-                self.title,
-                self.hint_line(hint)
-            );
-            let _ = stderr.flush();
-            drop(stderr);
-            std::thread::sleep(STDERR_SETTLE);
+    /// The score nbgrader gives the cell: its points when every check passed, otherwise 0.
+    pub fn score(&self) -> u32 {
+        if self.passed() {
+            self.points
+        } else {
+            0
         }
-        crate::show(self.report());
+    }
+
+    /// Shows the report, then, if a check failed, stops the notebook unless this is an exercise.
+    ///
+    /// The cell's value has two forms: the report as HTML, green or red, which JupyterLab shows,
+    /// and [`Checklist::score`] as plain text, which nbgrader reads: it takes a test cell's plain
+    /// text value, when it is a number, as the points the cell earned.
+    pub fn finish(self) {
+        let (background, border) = if self.passed() {
+            ("#eef8ee", "#2e7d32")
+        } else {
+            ("#fdecea", "#c62828")
+        };
+        println!(
+            "EVCXR_BEGIN_CONTENT text/html\n<pre class=\"tracelab-check {}\" style=\"background:{background};border-left:4px solid {border};padding:6px 10px;white-space:pre-wrap\">{}</pre>\nEVCXR_END_CONTENT",
+            if self.passed() { "passed" } else { "failed" },
+            crate::waterfall::escape(&self.report())
+        );
+        println!(
+            "EVCXR_BEGIN_CONTENT text/plain\n{}\nEVCXR_END_CONTENT",
+            self.score()
+        );
         if !self.passed() && self.your_turn.is_none() {
             panic!(
                 "{}: {} check(s) failed. {}",
@@ -373,7 +432,7 @@ mod tests {
             span("b", "t1", Some("a"), "test_span_02"),
             span("a", "t1", None, "test_span_01"),
         ];
-        let mut checks = Checklist::new("Exercise 1");
+        let mut checks = Checklist::new("Exercise 1", 1);
         let outer = checks.check("outer span", find(&spans, "test_span_01"));
         let inner = checks.check("inner span", find(&spans, "test_span_02"));
         checks.check("two spans", count(&spans, 2));
@@ -429,6 +488,7 @@ mod tests {
     fn an_exercise_that_fails_gives_its_hint_and_does_not_panic() {
         let mut checks = Checklist::exercise(
             "Your turn 1: a third span",
+            2,
             "add a span named \"test_span_03\" inside test_span_02",
         );
         checks.check("a span named test_span_03", find(&[], "test_span_03"));
@@ -438,19 +498,23 @@ mod tests {
             "{report}"
         );
         assert!(
-            report.ends_with("1 of 1 checks failed.\nYour turn: add a span named \"test_span_03\" inside test_span_02"),
+            report.ends_with("The check failed.\nYour turn: add a span named \"test_span_03\" inside test_span_02"),
             "{report}"
         );
+        assert_eq!(checks.score(), 0);
         checks.finish();
     }
 
     #[test]
     fn an_exercise_that_passes_says_so() {
-        let mut checks = Checklist::exercise("Your turn 1", "do it");
+        let mut checks = Checklist::exercise("Your turn 1", 2, "do it");
         checks.check("it is done", that(true, "not done"));
         checks.check("1 + 1", equal("1 + 1", 1 + 1, 2));
         assert!(checks.report().ends_with("All 2 checks passed. Well done!"));
+        assert_eq!(checks.score(), 2, "nbgrader gets the cell's points");
         assert!(!checks.report().contains("Your turn:"));
+        checks.skip("Jaeger has it", "no Jaeger here");
+        assert!(checks.report().contains("  – Jaeger has it: not checked, no Jaeger here\nAll 2 checks passed."));
     }
 
     #[test]
@@ -489,6 +553,17 @@ mod tests {
     }
 
     #[test]
+    fn a_parent_based_sampler_follows_its_caller_and_a_ratio_alone_does_not() {
+        use opentelemetry_sdk::trace::Sampler;
+        let parent_based = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.1)));
+        assert_eq!(follows_parent(&parent_based), Ok(()));
+        let ratio_alone = follows_parent(&Sampler::TraceIdRatioBased(0.1)).unwrap_err().0;
+        assert!(ratio_alone.contains("sampled=true, the sampler decided Drop"), "{ratio_alone}");
+        let always_on = follows_parent(&Sampler::AlwaysOn).unwrap_err().0;
+        assert!(always_on.contains("sampled=false, the sampler decided RecordAndSample"), "{always_on}");
+    }
+
+    #[test]
     fn generic_checks_name_the_value() {
         assert_eq!(
             equal("double(21)", 40, 42).unwrap_err().0,
@@ -500,7 +575,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "Exercise 1: 1 check(s) failed")]
     fn a_failed_check_fails_the_cell() {
-        let mut checks = Checklist::new("Exercise 1");
+        let mut checks = Checklist::new("Exercise 1", 1);
         checks.check("two spans", count(&[], 2));
         checks.finish();
     }

@@ -115,11 +115,13 @@ impl Jaeger {
                     body: response.into_string().unwrap_or_default(),
                 })
             }
-            Err(err) => {
-                return Err(JaegerError::Unreachable {
-                    url,
-                    reason: err.to_string(),
-                })
+            Err(ureq::Error::Transport(transport)) => {
+                // The transport error's own text repeats the URL: keep what went wrong.
+                let reason = match transport.message() {
+                    Some(message) => format!("{}: {message}", transport.kind()),
+                    None => transport.kind().to_string(),
+                };
+                return Err(JaegerError::Unreachable { url, reason });
             }
         };
         let spans = parse_answer(&body).map_err(|reason| JaegerError::BadAnswer {
@@ -551,7 +553,10 @@ mod tests {
             .wait_for_trace("4bf92f3577b34da6a3ce929d0e0e4736", Duration::from_secs(5))
             .unwrap_err();
         let message = err.to_string();
-        assert!(message.contains("Jaeger is not reachable"), "{message}");
+        assert!(
+            message.starts_with(&format!("Jaeger is not reachable at http://127.0.0.1:{port}/api/v3/traces/4bf92f3577b34da6a3ce929d0e0e4736 (Connection Failed: ")),
+            "{message}"
+        );
         assert!(
             message.contains(&format!("docker run --rm --name jaeger -d -p 16686:16686 -p 4317:4317 -p 4318:4318 {JAEGER_IMAGE}")),
             "{message}"

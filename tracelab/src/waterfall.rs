@@ -286,7 +286,7 @@ fn tooltip(span: &TraceSpan, orphan: bool) -> String {
 }
 
 /// Escapes text for SVG/HTML. Five replacements: no crate needed for this.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
