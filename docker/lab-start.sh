@@ -9,4 +9,4 @@ if [ -z "${JUPYTER_TOKEN:-}" ]; then
 fi
 exec /lab/.venv/bin/jupyter lab --ip=0.0.0.0 --port=8888 --no-browser \
     --ServerApp.root_dir=/lab/notebooks \
-    --ServerApp.default_url=/lab/tree/01-nested-spans-to-stdout.ipynb "$@"
+    --ServerApp.default_url=/lab/tree/student/en/00-rust-for-this-lab.ipynb "$@"

@@ -25,7 +25,9 @@ COPY --chown=lab:lab kernel-setup kernel-setup
 COPY --chown=lab:lab Cargo.toml Cargo.lock ./
 COPY --chown=lab:lab tracelab tracelab
 COPY --chown=lab:lab sample-service sample-service
-COPY --chown=lab:lab notebooks/*.ipynb notebooks/
+COPY --chown=lab:lab notebooks/solved notebooks/solved
+COPY --chown=lab:lab notebooks/student notebooks/student
+COPY --chown=lab:lab notebooks/nbgrader_config.py notebooks/nbgrader_evcxr.py notebooks/
 COPY --chown=lab:lab docker/lab-start.sh docker/lab-start.sh
 RUN kernel-setup/setup.sh
 

@@ -6,6 +6,7 @@ Run by `./lab test`; the tools come from .venv-lint/ (requirements-lint.txt).
 """
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -89,3 +90,16 @@ def test_the_service_image_runs_as_non_root_with_its_own_healthcheck():
     assert "USER 65532:65532" in text
     assert "EXPOSE 5000" in text and "PORT=5000" in text
     assert "cargo build --release --locked -p sample-service" in text, "the command CI builds with"
+
+
+def test_jupyterlab_opens_a_student_version_both_natively_and_in_the_image():
+    """`./lab up` and the lab image open the same first lesson, and it exists."""
+    repo = DOCKER.parent
+    for starter in [repo / "lab", DOCKER / "lab-start.sh"]:
+        url = re.search(r"--ServerApp\.default_url=/lab/tree/(\S+\.ipynb)", starter.read_text())
+        assert url, f"{starter.name} sets no default notebook"
+        assert url.group(1).startswith("student/"), f"{starter.name} opens {url.group(1)}, not a student version"
+        assert (repo / "notebooks" / url.group(1)).is_file(), f"{starter.name} opens {url.group(1)}, which does not exist"
+    dockerfile = (DOCKER / "lab.Dockerfile").read_text()
+    for needed in ["notebooks/solved", "notebooks/student", "notebooks/nbgrader_config.py"]:
+        assert needed in dockerfile, f"the lab image lacks {needed}"

@@ -1,11 +1,13 @@
 """Times the lab's notebooks on the Rust kernel: the first `:dep` cell and the whole notebook.
 
-Usage: .venv/bin/python kernel-setup/time_notebooks.py [NOTEBOOK ...]   (default: notebooks/*.ipynb)
+Usage: .venv/bin/python kernel-setup/time_notebooks.py [NOTEBOOK ...]
+       (default: the student versions, notebooks/student/en/*.ipynb, which `./lab up` opens)
 
 Run it after kernel-setup/setup.sh to see what a student waits for. It executes each notebook the
-way "Run All" does, keeps going past failing cells (notebook 02's checks fail without Jaeger or a
-collector), and prints one line per notebook. Notebook 03's server listens on LAB_SERVICE_PORT
-(5000 by default).
+way "Run All" does, keeps going past failing cells (notebook 02's export fails without Jaeger or a
+collector), and prints one line per notebook. The servers of notebooks 03 and 04 listen on
+LAB_SERVICE_PORT, LAB_BACKEND_PORT, LAB_FRONTEND_PORT and LAB_INVENTORY_PORT (5000-5003 by
+default, or free ports when those are taken).
 """
 
 import sys
@@ -16,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+STUDENT_VERSIONS = Path(__file__).resolve().parents[1] / "notebooks" / "student" / "en"
 
 
 def seconds(cell):
@@ -29,7 +31,7 @@ def seconds(cell):
 
 
 def main():
-    paths = [Path(arg) for arg in sys.argv[1:]] or sorted(NOTEBOOKS.glob("*.ipynb"))
+    paths = [Path(arg) for arg in sys.argv[1:]] or sorted(STUDENT_VERSIONS.glob("*.ipynb"))
     for path in paths:
         notebook = nbformat.read(path, as_version=4)
         client = NotebookClient(

@@ -1,5 +1,7 @@
-// The lab as a student sees it: JupyterLab in a real (headless) Chromium opens notebook 01, runs
-// every cell on the Rust kernel, and shows the spans and the waterfall. A screenshot is saved.
+// The lab as a student sees it: JupyterLab in a real (headless) Chromium opens the student versions
+// of notebooks 00 and 01, as `./lab up` does, runs every cell on the Rust kernel, and shows what a
+// student should see: the exercises' hints in red, the lesson's own check passing, the spans
+// printed to STDOUT and the waterfall. Screenshots are saved.
 //
 // Needs: .venv/ with JupyterLab and the 'rust' kernel (kernel-setup/setup.sh), Chromium at
 // $CHROMIUM or /usr/bin/chromium. JupyterLab listens on loopback only, with a random token, and
@@ -16,13 +18,12 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const NOTEBOOK = "01-nested-spans-to-stdout.ipynb";
-const SCREENSHOT = process.env.SCREENSHOT ?? join(REPO, "target", "browser-test", "jupyterlab-01.png");
+const SCREENSHOTS = process.env.SCREENSHOTS ?? join(REPO, "target", "browser-test");
 const RUN_TIMEOUT_MS = 15 * 60 * 1000; // a cold first `:dep` cell compiles for minutes
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
-/** A loopback port below 32768 (above it, TIME-WAIT sockets can hold a port: see FACTS.md). */
+/** A loopback port below 32768 (above it, TIME-WAIT sockets can hold a port). */
 function pickPort() {
   return 22000 + (process.pid % 4000);
 }
@@ -40,12 +41,30 @@ async function waitForJupyter(url, deadline) {
   throw new Error(`JupyterLab did not answer ${url} in time`);
 }
 
-test("JupyterLab runs notebook 01 on the Rust kernel and shows spans and waterfall", { timeout: RUN_TIMEOUT_MS + 120_000 }, async (t) => {
-  // A copy of the notebook beside a link to tracelab, so `:dep tracelab = { path = "../tracelab" }` resolves.
+/** Opens `notebook` (a path under notebooks/), runs all its cells from the Run menu, and waits
+ *  until an output shows `lastOutput`. Returns the page's output areas. */
+async function runAll(page, base, token, notebook, title, lastOutput) {
+  await page.goto(`${base}/lab/tree/${notebook}?token=${token}`);
+  await page.locator(".jp-RenderedMarkdown h1", { hasText: title }).first().waitFor({ timeout: 60_000 });
+  await page.locator(".jp-Toolbar-kernelName", { hasText: "Rust" }).first().waitFor({ timeout: 60_000 });
+  await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
+  await page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).click();
+  const outputs = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output");
+  await outputs.filter({ hasText: lastOutput }).first().waitFor({ timeout: RUN_TIMEOUT_MS });
+  assert.equal(
+    await outputs.filter({ hasText: "panicked" }).count(), 0, `${notebook}: no cell panicked`,
+  );
+  return outputs;
+}
+
+test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks, spans and waterfall", { timeout: 2 * RUN_TIMEOUT_MS + 120_000 }, async (t) => {
+  // The notebooks three folders below a link to tracelab, so `:dep tracelab = { path = "../../../tracelab" }` resolves.
   const work = mkdtempSync(join(tmpdir(), "tracelab-browser-"));
   t.after(() => rmSync(work, { recursive: true, force: true }));
   mkdirSync(join(work, "notebooks"));
-  cpSync(join(REPO, "notebooks", NOTEBOOK), join(work, "notebooks", NOTEBOOK));
+  for (const version of ["student", "solved"]) {
+    cpSync(join(REPO, "notebooks", version), join(work, "notebooks", version), { recursive: true });
+  }
   symlinkSync(join(REPO, "tracelab"), join(work, "tracelab"));
 
   const port = pickPort();
@@ -59,7 +78,8 @@ test("JupyterLab runs notebook 01 on the Rust kernel and shows spans and waterfa
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   t.after(() => jupyter.kill("SIGTERM"));
-  await waitForJupyter(`http://127.0.0.1:${port}/api/status?token=${token}`, Date.now() + 60_000);
+  const base = `http://127.0.0.1:${port}`;
+  await waitForJupyter(`${base}/api/status?token=${token}`, Date.now() + 60_000);
 
   // A fresh profile each run; the flags keep Chromium off the network (this machine's is closed).
   const context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
@@ -71,34 +91,38 @@ test("JupyterLab runs notebook 01 on the Rust kernel and shows spans and waterfa
   });
   t.after(() => context.close());
   const page = context.pages()[0] ?? (await context.newPage());
-  await page.goto(`http://127.0.0.1:${port}/lab/tree/${NOTEBOOK}?token=${token}`);
+  mkdirSync(SCREENSHOTS, { recursive: true });
 
-  // The notebook is open and its kernel is the Rust one.
-  await page.locator(".jp-Notebook").first().waitFor({ timeout: 60_000 });
-  await page.locator(".jp-RenderedMarkdown h1", { hasText: "Nested spans, printed to STDOUT" }).first().waitFor({ timeout: 60_000 });
-  await page.locator(".jp-Toolbar-kernelName", { hasText: "Rust" }).first().waitFor({ timeout: 60_000 });
+  // Notebook 00, student version: every exercise's check shows its hint, in red, and the notebook
+  // goes on to its own check, which passes.
+  let outputs = await runAll(page, base, token, "student/en/00-rust-for-this-lab.ipynb", "Rust for this lab", "Notebook 00: Rust for this lab");
+  const hints = outputs.locator("pre.tracelab-check.failed", { hasText: "Your turn: " });
+  assert.equal(await hints.count(), 7, "seven exercises, each with its hint");
+  await hints.first().scrollIntoViewIfNeeded();
+  assert.match(await hints.first().innerText(), /Your turn 1: a closure for in_span[\s\S]*Your turn: inside your_span's closure/);
+  assert.equal(
+    await hints.first().evaluate((element) => getComputedStyle(element).borderLeftColor), "rgb(198, 40, 40)",
+    "a hint is marked in red",
+  );
+  assert.equal(await outputs.locator("pre.tracelab-check.passed", { hasText: "All 3 checks passed." }).count(), 1);
+  // The links of later notebooks lead to headings: JupyterLab gives each heading an id.
+  for (const id of ["Closures", "Move-and-clone", "Guards-and-Drop", "What-survives-between-cells"]) {
+    assert.equal(await page.locator(`.jp-NotebookPanel:not(.lm-mod-hidden) [id="${id}"]`).count(), 1, `a heading with the id ${id}`);
+  }
+  await page.screenshot({ path: join(SCREENSHOTS, "jupyterlab-00-student.png") });
 
-  // Run > Run All Cells, as a student would.
-  await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
-  await page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).click();
-
-  // The check cell's verdict appears once every cell has run.
-  const outputs = page.locator(".jp-OutputArea-output");
-  const verdict = outputs.filter({ hasText: "All 6 checks passed." });
-  await verdict.first().waitFor({ timeout: RUN_TIMEOUT_MS });
-
-  // The STDOUT exporter's output and the waterfall are on screen.
+  // Notebook 01, student version: the spans on STDOUT, the waterfall, the lesson's check, and
+  // the exercises' hints.
+  outputs = await runAll(page, base, token, "student/en/01-nested-spans-to-stdout.ipynb", "Nested spans, printed to STDOUT", "Your turn 2: one after the other");
   assert.ok((await outputs.filter({ hasText: "SRE and DevOps work together!!!" }).count()) >= 1);
-  const stdoutSpans = outputs.filter({ hasText: "TraceId" });
-  assert.ok((await stdoutSpans.count()) >= 1, "the spans printed to STDOUT are shown");
-  const waterfall = page.locator("svg.tracelab-waterfall");
+  assert.ok((await outputs.filter({ hasText: "TraceId" }).count()) >= 1, "the spans printed to STDOUT are shown");
+  assert.equal(await outputs.locator("pre.tracelab-check.passed", { hasText: "Exercise 01: nested spans" }).count(), 1);
+  assert.equal(await outputs.locator("pre.tracelab-check.failed", { hasText: "Your turn: " }).count(), 2);
+  const waterfall = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) svg.tracelab-waterfall").first();
   await waterfall.scrollIntoViewIfNeeded();
   assert.ok(await waterfall.isVisible(), "the waterfall is drawn");
   assert.equal(await waterfall.locator("g.span").count(), 2, "two span rows");
-  assert.equal(await page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']", { hasText: "panicked" }).count(), 0);
-
-  mkdirSync(dirname(SCREENSHOT), { recursive: true });
-  await waterfall.screenshot({ path: SCREENSHOT.replace(/\.png$/, "-waterfall.png") });
-  await page.screenshot({ path: SCREENSHOT, fullPage: false });
-  console.log(`screenshot: ${SCREENSHOT}`);
+  await waterfall.screenshot({ path: join(SCREENSHOTS, "jupyterlab-01-waterfall.png") });
+  await page.screenshot({ path: join(SCREENSHOTS, "jupyterlab-01-student.png") });
+  console.log(`screenshots: ${SCREENSHOTS}`);
 });
