@@ -45,11 +45,12 @@ async function waitForJupyter(url, deadline) {
  *  until an output shows `lastOutput`. Returns the page's output areas. */
 async function runAll(page, base, token, notebook, title, lastOutput) {
   await page.goto(`${base}/lab/tree/${notebook}?token=${token}`);
-  await page.locator(".jp-RenderedMarkdown h1", { hasText: title }).first().waitFor({ timeout: 60_000 });
-  await page.locator(".jp-Toolbar-kernelName", { hasText: "Rust" }).first().waitFor({ timeout: 60_000 });
+  const panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
+  await panel.locator(".jp-RenderedMarkdown h1", { hasText: title }).first().waitFor({ timeout: 60_000 });
+  await panel.locator(".jp-Toolbar-kernelName", { hasText: "Rust" }).first().waitFor({ timeout: 60_000 });
   await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
   await page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).click();
-  const outputs = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output");
+  const outputs = panel.locator(".jp-OutputArea-output");
   await outputs.filter({ hasText: lastOutput }).first().waitFor({ timeout: RUN_TIMEOUT_MS });
   assert.equal(
     await outputs.filter({ hasText: "panicked" }).count(), 0, `${notebook}: no cell panicked`,
@@ -99,15 +100,15 @@ test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks
   const hints = outputs.locator("pre.tracelab-check.failed", { hasText: "Your turn: " });
   assert.equal(await hints.count(), 7, "seven exercises, each with its hint");
   await hints.first().scrollIntoViewIfNeeded();
-  assert.match(await hints.first().innerText(), /Your turn 1: a closure for in_span[\s\S]*Your turn: inside your_span's closure/);
+  assert.match(await hints.first().textContent(), /Your turn 1: a closure for in_span[\s\S]*Your turn: inside your_span's closure/);
   assert.equal(
     await hints.first().evaluate((element) => getComputedStyle(element).borderLeftColor), "rgb(198, 40, 40)",
     "a hint is marked in red",
   );
   assert.equal(await outputs.locator("pre.tracelab-check.passed", { hasText: "All 3 checks passed." }).count(), 1);
-  // The links of later notebooks lead to headings: JupyterLab gives each heading an id.
+  // The links of later notebooks lead to headings: JupyterLab names each heading after its text.
   for (const id of ["Closures", "Move-and-clone", "Guards-and-Drop", "What-survives-between-cells"]) {
-    assert.equal(await page.locator(`.jp-NotebookPanel:not(.lm-mod-hidden) [id="${id}"]`).count(), 1, `a heading with the id ${id}`);
+    assert.equal(await page.locator(`.jp-NotebookPanel:not(.lm-mod-hidden) [data-jupyter-id="${id}"]`).count(), 1, `a heading named ${id}`);
   }
   await page.screenshot({ path: join(SCREENSHOTS, "jupyterlab-00-student.png") });
 
@@ -124,5 +125,18 @@ test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks
   assert.equal(await waterfall.locator("g.span").count(), 2, "two span rows");
   await waterfall.screenshot({ path: join(SCREENSHOTS, "jupyterlab-01-waterfall.png") });
   await page.screenshot({ path: join(SCREENSHOTS, "jupyterlab-01-student.png") });
+
+  // A link to notebook 00's section on closures opens it there (JupyterLab writes the link as
+  // .../files/student/en/00-rust-for-this-lab.ipynb?_xsrf=...#Closures and opens it itself).
+  const link = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) a[href*="/00-rust-for-this-lab.ipynb"][href$="#Closures"]').first();
+  await link.scrollIntoViewIfNeeded();
+  await link.click();
+  const heading = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) h2[data-jupyter-id="Closures"]');
+  await heading.waitFor({ timeout: 30_000 });
+  await page.waitForFunction(() => {
+    const target = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) h2[data-jupyter-id="Closures"]');
+    const box = target?.getBoundingClientRect();
+    return box && box.top >= 0 && box.bottom <= window.innerHeight;
+  }, null, { timeout: 30_000 });
   console.log(`screenshots: ${SCREENSHOTS}`);
 });
