@@ -3,7 +3,8 @@
 Usage: python kernel-setup/warm_cache.py NOTEBOOK_DIR
 
 The lines run in one cell, in NOTEBOOK_DIR, so that path dependencies such as
-`:dep tracelab = { path = "../tracelab" }` resolve as they do for the notebooks themselves.
+`:dep tracelab = { path = "../../../tracelab" }` resolve as they do for the lessons themselves
+(kernel-setup/setup.sh passes notebooks/solved/en).
 """
 
 import sys
