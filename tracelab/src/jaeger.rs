@@ -20,7 +20,7 @@ use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, TracesData};
 use serde::Deserialize;
 
-use crate::model::TraceSpan;
+use crate::model::{event_text, TraceSpan};
 
 /// Where Jaeger's UI and query API listen when started as the lab describes.
 pub const DEFAULT_QUERY_URL: &str = "http://localhost:16686";
@@ -259,12 +259,13 @@ fn into_model(traces: TracesData) -> Vec<TraceSpan> {
                         .events
                         .iter()
                         .map(|event| {
-                            let attributes: Vec<String> = event
-                                .attributes
-                                .iter()
-                                .map(|kv| format!("{} = {}", kv.key, value_text(kv.value.as_ref())))
-                                .collect();
-                            format!("{} ({})", event.name, attributes.join(", "))
+                            event_text(
+                                &event.name,
+                                event
+                                    .attributes
+                                    .iter()
+                                    .map(|kv| (kv.key.clone(), value_text(kv.value.as_ref()))),
+                            )
                         })
                         .collect(),
                 });

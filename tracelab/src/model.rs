@@ -60,12 +60,13 @@ impl TraceSpan {
                 .events
                 .iter()
                 .map(|event| {
-                    let attributes: Vec<String> = event
-                        .attributes
-                        .iter()
-                        .map(|kv| format!("{} = {}", kv.key, kv.value))
-                        .collect();
-                    format!("{} ({})", event.name, attributes.join(", "))
+                    event_text(
+                        &event.name,
+                        event
+                            .attributes
+                            .iter()
+                            .map(|kv| (kv.key.to_string(), kv.value.to_string())),
+                    )
                 })
                 .collect(),
         }
@@ -82,6 +83,14 @@ impl TraceSpan {
     pub fn duration_ns(&self) -> u128 {
         self.end_ns.saturating_sub(self.start_ns)
     }
+}
+
+/// An event as the tooltip lists it: `name (key = value, ...)`.
+pub(crate) fn event_text(name: &str, attributes: impl Iterator<Item = (String, String)>) -> String {
+    let attributes: Vec<String> = attributes
+        .map(|(key, value)| format!("{key} = {value}"))
+        .collect();
+    format!("{name} ({})", attributes.join(", "))
 }
 
 fn kind_name(kind: &SpanKind) -> &'static str {
