@@ -1,17 +1,22 @@
 //! The service's one outgoing call: `GET /chain` asks another service (`DOWNSTREAM_URL`), inside a
-//! CLIENT span that carries the W3C trace context in the request's headers, so the downstream
-//! service's SERVER span joins the same trace. The span follows the HTTP client semantic
-//! conventions; a failure sets its status to Error with `error.type`.
+//! CLIENT span that carries the W3C trace context and baggage in the request's headers, so the
+//! downstream service's SERVER span joins the same trace and reads the same baggage. The span
+//! follows the HTTP client semantic conventions; a failure sets its status to Error with
+//! `error.type`.
+//!
+//! A call holds a worker thread until the downstream service answers or the timeout passes, so at
+//! most `DOWNSTREAM_MAX_CONCURRENT` calls run at once: one more is refused at once
+//! ([`CallError::Busy`]), and a slow downstream service can never take every worker thread.
 
 use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
-use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_http::HeaderInjector;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_semantic_conventions::attribute::{
     ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_RESPONSE_STATUS_CODE, SERVER_ADDRESS, SERVER_PORT,
     URL_FULL,
@@ -19,6 +24,7 @@ use opentelemetry_semantic_conventions::attribute::{
 use url::Url;
 
 use crate::config::DownstreamConfig;
+use crate::propagation::Propagation;
 use crate::telemetry::SharedTracer;
 
 /// The most of a downstream answer the service reads and passes on.
@@ -33,6 +39,8 @@ pub enum CallError {
     Unreachable { url: String, reason: String },
     #[error("the downstream service at {url} answered HTTP {status}")]
     Status { url: String, status: u16 },
+    #[error("{max} calls to the downstream service are already in progress, the most DOWNSTREAM_MAX_CONCURRENT allows; try again shortly")]
+    Busy { max: usize },
 }
 
 /// A traced HTTP client for the downstream service.
@@ -41,22 +49,52 @@ pub struct Downstream {
     timeout: Duration,
     agent: ureq::Agent,
     tracer: SharedTracer,
-    propagator: TraceContextPropagator,
+    propagation: Arc<Propagation>,
+    max_concurrent: usize,
+    in_progress: AtomicUsize,
+}
+
+/// A call in progress; counted until dropped.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Downstream {
-    pub fn new(config: &DownstreamConfig, tracer: SharedTracer) -> Downstream {
+    pub fn new(
+        config: &DownstreamConfig,
+        tracer: SharedTracer,
+        propagation: Arc<Propagation>,
+    ) -> Downstream {
         Downstream {
             url: config.url.clone(),
             timeout: config.timeout,
             agent: ureq::AgentBuilder::new().timeout(config.timeout).build(),
             tracer,
-            propagator: TraceContextPropagator::new(),
+            propagation,
+            max_concurrent: config.max_concurrent,
+            in_progress: AtomicUsize::new(0),
         }
     }
 
-    /// `GET` the downstream URL as a child of the active span; returns its body.
+    /// A place among the calls in progress, if one is free.
+    fn slot(&self) -> Option<Slot<'_>> {
+        let taken = self.in_progress.fetch_add(1, Ordering::AcqRel);
+        let slot = Slot(&self.in_progress);
+        (taken < self.max_concurrent).then_some(slot)
+    }
+
+    /// `GET` the downstream URL as a child of the active span; returns its body. Refused at once,
+    /// without a span, when `DOWNSTREAM_MAX_CONCURRENT` calls are in progress.
     pub fn call(&self) -> Result<String, CallError> {
+        let Some(_slot) = self.slot() else {
+            return Err(CallError::Busy {
+                max: self.max_concurrent,
+            });
+        };
         let parent = Context::current();
         let mut attributes = vec![
             KeyValue::new(HTTP_REQUEST_METHOD, "GET"),
@@ -78,8 +116,8 @@ impl Downstream {
         let cx = parent.with_span(span);
 
         let mut headers = HeaderMap::new();
-        self.propagator
-            .inject_context(&cx, &mut HeaderInjector(&mut headers));
+        self.propagation
+            .inject(&cx, &mut HeaderInjector(&mut headers));
         let mut request = self.agent.request_url("GET", &self.url);
         for (name, value) in &headers {
             if let Ok(value) = value.to_str() {
@@ -104,6 +142,7 @@ impl Downstream {
                     }
                     CallError::Timeout { .. } => "timeout".to_owned(),
                     CallError::Unreachable { .. } => "unreachable".to_owned(),
+                    CallError::Busy { .. } => "busy".to_owned(),
                 };
                 span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
                 span.set_status(Status::error(error.to_string()));

@@ -3,8 +3,10 @@
 //! neither). It reads the same `HOST`/`PORT` the service does, so the container passes it nothing
 //! extra.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
+
+use crate::server::probe_addr;
 
 /// How long the probe waits for an answer; Docker's own health-check timeout should be longer.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -18,15 +20,9 @@ pub enum HealthError {
     Status { url: String, status: u16 },
 }
 
-/// The URL that reaches a service listening on `listen` from the same host: an unspecified
-/// address (`0.0.0.0`, `::`) is reached on loopback.
+/// The URL that reaches a service listening on `listen` from the same host.
 pub fn probe_url(listen: SocketAddr) -> String {
-    let ip = match listen.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    format!("http://{}/healthz", SocketAddr::new(ip, listen.port()))
+    format!("http://{}/healthz", probe_addr(listen))
 }
 
 /// Asks the service listening on `listen` whether it is healthy; returns the URL asked.

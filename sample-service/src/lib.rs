@@ -2,14 +2,16 @@
 //!
 //! One request's path through the crate, one module per step:
 //! [`config`] (environment, checked once) -> [`telemetry`] (the tracer provider and its
-//! shutdown) -> [`server`] (rouille, graceful stop) -> [`http_tracing`] (a SERVER span around
-//! every request) -> [`routes`] (plain handlers). The notebooks reuse these modules rather than
-//! copy them.
+//! bounded shutdown) -> [`server`] (rouille, a watchdog, the stop) -> [`app`] (the wiring) ->
+//! [`http_tracing`] (a SERVER span around every request, with [`propagation`]) -> [`routes`]
+//! (plain handlers; `/chain` through [`downstream`]).
 
+pub mod app;
 pub mod config;
 pub mod downstream;
 pub mod healthcheck;
 pub mod http_tracing;
+pub mod propagation;
 pub mod routes;
 pub mod server;
 pub mod signals;

@@ -1,28 +1,30 @@
 //! `sample-service`: serves `GET /` with tracing, until SIGTERM or SIGINT.
 //! `sample-service --healthcheck`: asks a running one for `/healthz` (for container health checks).
 //!
-//! Configuration comes from the environment (see `config.rs` and the README); every error ends
+//! Configuration comes from the environment (`--help` lists every variable); every error ends
 //! here, as one line on stderr and a non-zero exit code.
 
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
 
-use clap::Parser;
-use sample_service::config::{Config, ConfigError};
+use clap::{CommandFactory, FromArgMatches, Parser};
+use sample_service::app::App;
+use sample_service::config::{variables, Config, ConfigError};
 use sample_service::healthcheck::{self, HealthError};
 use sample_service::server::{HttpServer, ServerError, StopOutcome};
 use sample_service::signals::StopSignals;
-use sample_service::telemetry::{Telemetry, TelemetryError};
+use sample_service::telemetry::{ShutdownReport, Telemetry, TelemetryError};
 
-/// How long in-flight requests get to finish after a stop signal.
-const GRACE_PERIOD: Duration = Duration::from_secs(10);
-/// How long queued spans get to reach the collector after the server stopped.
-const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a stop may take, from the signal to the exit, whatever the clients and the collector
+/// do. It stays below the 15 s `stop_grace_period` of docker/compose.yaml, after which Docker
+/// kills the process.
+const STOP_DEADLINE: Duration = Duration::from_secs(10);
+/// The part of it the requests in progress may take; the rest is for sending the queued spans.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
 
-/// The lab's instrumented web service. Configured by environment variables: PORT, HOST,
-/// OTEL_SERVICE_NAME, OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL,
-/// OTEL_TRACES_SAMPLER(_ARG), OTEL_SDK_DISABLED, DOWNSTREAM_URL, DOWNSTREAM_TIMEOUT_MS (see the
-/// README).
+/// The lab's instrumented web service.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -44,14 +46,23 @@ enum Error {
     Signals(#[source] std::io::Error),
     #[error(transparent)]
     Health(#[from] HealthError),
+    #[error("the server stopped accepting connections: nothing listens on {addr} any more (most likely the process ran out of file descriptors; the limit is {fd_limit}); exiting so that a supervisor starts it again")]
+    ListenerClosed { addr: String, fd_limit: String },
+}
+
+/// What ends the service.
+enum Event {
+    Signal(&'static str),
+    ListenerClosed,
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let outcome = if args.healthcheck {
-        check_health()
-    } else {
-        run()
+    let help = variables::help_text();
+    let matches = Args::command().after_help(help).get_matches();
+    let outcome = match Args::from_arg_matches(&matches) {
+        Ok(args) if args.healthcheck => check_health(),
+        Ok(_) => run(),
+        Err(err) => err.exit(),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,39 +75,73 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), Error> {
     let config = Config::from_env()?;
+    let fd_limit = raise_file_limit();
     let mut signals = StopSignals::install().map_err(Error::Signals)?;
     let telemetry = Telemetry::init(&config.telemetry)?;
-    let server = HttpServer::bind(
-        config.listen,
-        telemetry.tracer(),
-        config.downstream.as_ref(),
-    )?;
+    let app = App::new(&config, telemetry.tracer(), config.listen);
+    let server = HttpServer::bind(config.listen, app, config.worker_threads)?;
+    let addr = server.local_addr();
     eprintln!(
-        "sample-service: {} listening on http://{}/ ({}; {})",
+        "sample-service: {} listening on http://{addr}/ ({}; {})",
         telemetry.service_name(),
-        server.local_addr(),
         describe_exporters(&config),
         match &config.downstream {
             Some(downstream) => format!("/chain calls {}", downstream.url),
             None => "/chain has no DOWNSTREAM_URL to call".to_owned(),
         }
     );
-    let running = server.spawn()?;
 
-    let signal = signals.wait();
-    eprintln!("sample-service: {signal} received: finishing in-flight requests");
-    if running.stop(GRACE_PERIOD) == StopOutcome::GraceExpired {
+    let (events, event) = mpsc::channel();
+    let listener_gone = events.clone();
+    let running = server.spawn(move || {
+        let _ = listener_gone.send(Event::ListenerClosed);
+    })?;
+    thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let _ = events.send(Event::Signal(signals.wait()));
+        })
+        .map_err(|err| Error::Server(ServerError::Thread(err)))?;
+
+    let cause = event.recv().unwrap_or(Event::Signal("a stop signal"));
+    let deadline = Instant::now() + STOP_DEADLINE;
+    match cause {
+        Event::Signal(signal) => {
+            eprintln!("sample-service: {signal} received: finishing the requests in progress")
+        }
+        Event::ListenerClosed => {
+            eprintln!("sample-service: nothing listens on {addr} any more: stopping")
+        }
+    }
+    if running.stop(DRAIN_TIME) == StopOutcome::GraceExpired {
         eprintln!(
-            "sample-service: requests still running after {}s; flushing the spans that ended",
-            GRACE_PERIOD.as_secs()
+            "sample-service: requests still running after {} s; sending the spans that ended",
+            DRAIN_TIME.as_secs()
         );
     }
-    let delivery = telemetry.shutdown(FLUSH_TIMEOUT)?;
-    match delivery {
+    let ShutdownReport { summary, outcome } =
+        telemetry.shutdown(deadline.saturating_duration_since(Instant::now()));
+    match summary {
         Some(summary) => eprintln!("sample-service: stopped; OTLP: {summary}"),
         None => eprintln!("sample-service: stopped"),
     }
-    Ok(())
+    outcome?;
+    match cause {
+        Event::ListenerClosed => Err(Error::ListenerClosed {
+            addr: addr.to_string(),
+            fd_limit,
+        }),
+        Event::Signal(_) => Ok(()),
+    }
+}
+
+/// Lets the process open as many files and sockets as its hard limit allows: every connection
+/// holds one, and the soft limit is often 1024. Returns the limit, for messages.
+fn raise_file_limit() -> String {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit.to_string(),
+        Err(err) => format!("unknown ({err})"),
+    }
 }
 
 fn check_health() -> Result<(), Error> {
@@ -119,7 +164,7 @@ fn describe_exporters(config: &Config) -> String {
         targets.push(format!(
             "OTLP {} at {}",
             otlp.protocol.as_str(),
-            otlp.endpoint
+            otlp.endpoint_for_logs()
         ));
     }
     if targets.is_empty() {

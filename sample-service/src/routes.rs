@@ -61,6 +61,13 @@ impl Routes {
 
     /// Answers `request`, which matched `route` (`None`: nothing matched).
     pub fn respond(&self, route: Option<Route>, request: &Request) -> Response {
+        if has_body(request) {
+            // Every route is a GET. The body is refused before it is read; the server library
+            // then reads what the client sends of it and throws it away (see the README).
+            return Response::text("this service takes no request body\n")
+                .with_status_code(413)
+                .with_unique_header("Connection", "close");
+        }
         let Some(route) = route else {
             return Response::text(format!("no route for {}\n", request.url()))
                 .with_status_code(404);
@@ -92,6 +99,9 @@ impl Routes {
             Err(error @ CallError::Timeout { .. }) => {
                 Response::text(format!("{error}\n")).with_status_code(504)
             }
+            Err(error @ CallError::Busy { .. }) => Response::text(format!("{error}\n"))
+                .with_status_code(503)
+                .with_unique_header("Retry-After", "1"),
             Err(error) => Response::text(format!("{error}\n")).with_status_code(502),
         }
     }
@@ -100,6 +110,14 @@ impl Routes {
         self.tracer
             .in_span(MANUAL_SPAN, |_cx| Response::text(GREETING))
     }
+}
+
+/// Whether `request` says it carries a body.
+fn has_body(request: &Request) -> bool {
+    request.header("Transfer-Encoding").is_some()
+        || request
+            .header("Content-Length")
+            .is_some_and(|length| length.trim() != "0")
 }
 
 #[cfg(test)]
@@ -183,6 +201,26 @@ mod tests {
         let response = routes.respond(Route::find(&request), &request);
         assert_eq!(response.status_code, 503);
         assert!(body(response).contains("DOWNSTREAM_URL"));
+    }
+
+    #[test]
+    fn a_body_is_refused_before_it_is_read() {
+        let (routes, _) = routes();
+        for headers in [
+            vec![("Content-Length".to_owned(), "30000000000".to_owned())],
+            vec![("Transfer-Encoding".to_owned(), "chunked".to_owned())],
+        ] {
+            let request = Request::fake_http("POST", "/", headers, vec![]);
+            let response = routes.respond(Route::find(&request), &request);
+            assert_eq!(response.status_code, 413);
+        }
+        let empty = Request::fake_http(
+            "GET",
+            "/",
+            vec![("Content-Length".into(), "0".into())],
+            vec![],
+        );
+        assert_eq!(routes.respond(Route::find(&empty), &empty).status_code, 200);
     }
 
     #[test]

@@ -1,12 +1,20 @@
-//! The HTTP server: rouille's thread pool, every request through the tracing layer, and a
-//! graceful stop.
+//! The HTTP server: rouille's worker threads answering through the [`App`], a watchdog on the
+//! listening socket, and a stop that closes the socket first and then waits, for a bounded time,
+//! for the requests in progress.
 //!
-//! rouille has no "stop" call: the documented way is a `poll_timeout` loop that checks a flag,
-//! then `join()` for the requests already in the pool. `poll_timeout` only returns after a pause
-//! in the traffic, so the loop runs on its own thread and [`RunningServer::stop`] waits for it
-//! for a bounded time: a stop never hangs, even under a steady stream of requests.
+//! rouille has no "stop" call: the accept loop is a `poll_timeout` loop that checks a flag, on a
+//! thread of its own. Dropping rouille's server closes the listening socket and lets the worker
+//! threads finish the requests they hold; the last one to finish drops the handler, which tells
+//! [`RunningServer::stop`] that every request is answered. `poll_timeout` only returns after a
+//! pause in the traffic, so under a steady stream of requests the socket stays open until the
+//! stop's time is up; the app answers those requests 503 meanwhile.
+//!
+//! When `accept` fails (out of file descriptors, for one), tiny_http, rouille's HTTP layer, ends
+//! its accept thread and closes the socket without a word, leaving a process that runs but can
+//! never be reached. A watchdog connects to the socket every second and reports a refusal, so the
+//! service can exit and be restarted by its supervisor.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
@@ -14,14 +22,12 @@ use std::time::Duration;
 
 use rouille::{Request, Response, Server};
 
-use crate::config::DownstreamConfig;
-use crate::downstream::Downstream;
-use crate::http_tracing::HttpTracing;
-use crate::routes::{Route, Routes};
-use crate::telemetry::SharedTracer;
+use crate::app::App;
 
 /// How long the accept loop waits for a request before it looks at the stop flag again.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
+/// How often the watchdog checks that the listening socket still accepts connections.
+const WATCHDOG_INTERVAL: Duration = Duration::from_secs(1);
 
 type Handler = Box<dyn Fn(&Request) -> Response + Send + Sync + 'static>;
 
@@ -30,41 +36,48 @@ type Handler = Box<dyn Fn(&Request) -> Response + Send + Sync + 'static>;
 pub enum ServerError {
     #[error("could not listen on {addr}: {reason} (is another program using the port? set PORT to choose another)")]
     Bind { addr: SocketAddr, reason: String },
-    #[error("could not start the server thread: {0}")]
+    #[error("could not start the server's threads: {0}")]
     Thread(#[source] std::io::Error),
 }
 
 /// A bound server, not yet accepting requests.
 pub struct HttpServer {
     server: Server<Handler>,
+    stopping: Arc<AtomicBool>,
+    answered_all: mpsc::Receiver<()>,
+}
+
+/// Sends once when dropped: the handler holds one, and is dropped after the last request.
+struct OnDrop(mpsc::Sender<()>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
 }
 
 impl HttpServer {
-    /// Binds `addr` and routes every request through the tracing layer; `GET /chain` calls
-    /// `downstream`, if given.
-    pub fn bind(
-        addr: SocketAddr,
-        tracer: SharedTracer,
-        downstream: Option<&DownstreamConfig>,
-    ) -> Result<HttpServer, ServerError> {
-        // Without a Host header, `server.address` falls back to the address we were asked to
-        // bind (HTTP/1.1 clients always send Host, so this is rare).
-        let tracing = HttpTracing::new(tracer.clone(), addr);
-        let downstream = downstream.map(|config| Downstream::new(config, tracer.clone()));
-        let routes = Routes::new(tracer, downstream);
+    /// Binds `addr`; `workers` threads answer requests through `app`, which must be the app
+    /// [`App::new`] made for this address.
+    pub fn bind(addr: SocketAddr, app: App, workers: usize) -> Result<HttpServer, ServerError> {
+        let stopping = app.stopping();
+        let (answered, answered_all) = mpsc::channel();
+        let last_request = OnDrop(answered);
         let handler: Handler = Box::new(move |request: &Request| {
-            let route = Route::find(request);
-            tracing.trace(request, route.map(Route::template), || {
-                routes.respond(route, request)
-            })
+            let _held_until_the_last_request = &last_request;
+            app.handle(request)
         });
         let server = Server::new(addr, handler)
             .map_err(|err| ServerError::Bind {
                 addr,
                 reason: err.to_string(),
             })?
-            .pool_size(pool_size());
-        Ok(HttpServer { server })
+            .pool_size(workers);
+        Ok(HttpServer {
+            server,
+            stopping,
+            answered_all,
+        })
     }
 
     /// The address the server listens on (with the real port when 0 was asked for).
@@ -72,36 +85,73 @@ impl HttpServer {
         self.server.server_addr()
     }
 
-    /// Starts accepting requests on a thread of its own.
-    pub fn spawn(self) -> Result<RunningServer, ServerError> {
+    /// Starts accepting requests on a thread of its own. `on_listener_closed` is called, once,
+    /// if the listening socket closes while the server is not stopping.
+    pub fn spawn(
+        self,
+        on_listener_closed: impl FnOnce() + Send + 'static,
+    ) -> Result<RunningServer, ServerError> {
         let stop = Arc::new(AtomicBool::new(false));
-        let (done_tx, done_rx) = mpsc::channel();
-        let flag = Arc::clone(&stop);
+        let probe = probe_addr(self.local_addr());
         let server = self.server;
+        let flag = Arc::clone(&stop);
         thread::Builder::new()
             .name("http-accept".into())
             .spawn(move || {
                 while !flag.load(Ordering::Acquire) {
                     server.poll_timeout(POLL_INTERVAL);
                 }
-                // Take what is already queued, then wait for the pool to finish it all.
+                // Hand what is already queued to the workers, then close the socket; the
+                // workers finish their requests on their own.
                 server.poll();
-                server.join();
-                drop(server); // closes the listening socket
-                let _ = done_tx.send(());
+                drop(server);
             })
+            .map_err(ServerError::Thread)?;
+        let flag = Arc::clone(&stop);
+        thread::Builder::new()
+            .name("http-watchdog".into())
+            .spawn(move || watch(probe, &flag, on_listener_closed))
             .map_err(ServerError::Thread)?;
         Ok(RunningServer {
             stop,
-            done: done_rx,
+            stopping: self.stopping,
+            answered_all: self.answered_all,
         })
     }
+}
+
+/// Connects to `probe` every [`WATCHDOG_INTERVAL`] until `stop` is set; a refused connection
+/// means nothing listens any more.
+fn watch(probe: SocketAddr, stop: &AtomicBool, on_listener_closed: impl FnOnce()) {
+    while !stop.load(Ordering::Acquire) {
+        thread::sleep(WATCHDOG_INTERVAL);
+        let refused = matches!(
+            TcpStream::connect_timeout(&probe, WATCHDOG_INTERVAL),
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused
+        );
+        if refused && !stop.load(Ordering::Acquire) {
+            on_listener_closed();
+            return;
+        }
+    }
+}
+
+/// The address that reaches a socket listening on `listen` from this host: an unspecified
+/// address (`0.0.0.0`, `::`) is reached on loopback.
+pub fn probe_addr(listen: SocketAddr) -> SocketAddr {
+    let ip = match listen.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, listen.port())
 }
 
 /// A server accepting requests.
 pub struct RunningServer {
     stop: Arc<AtomicBool>,
-    done: mpsc::Receiver<()>,
+    stopping: Arc<AtomicBool>,
+    answered_all: mpsc::Receiver<()>,
 }
 
 /// How a stop ended.
@@ -109,25 +159,40 @@ pub struct RunningServer {
 pub enum StopOutcome {
     /// Every accepted request was answered and the socket is closed.
     Drained,
-    /// Requests kept coming or kept running past the grace period.
+    /// Requests kept coming or kept running past the time given.
     GraceExpired,
 }
 
 impl RunningServer {
-    /// Stops accepting, lets in-flight requests finish, and waits at most `grace` for both.
+    /// Closes the socket (once the traffic pauses), answers new requests 503 meanwhile, and waits
+    /// at most `grace` for the requests in progress.
     pub fn stop(self, grace: Duration) -> StopOutcome {
+        self.stopping.store(true, Ordering::Release);
         self.stop.store(true, Ordering::Release);
-        match self.done.recv_timeout(grace) {
+        match self.answered_all.recv_timeout(grace) {
             Ok(()) => StopOutcome::Drained,
             Err(_) => StopOutcome::GraceExpired,
         }
     }
 }
 
-/// rouille's default spawns a thread per request; a fixed pool served about 3.5 times as many
-/// requests per second on these machines (see FACTS.md). Handlers here never block long, so a
-/// few threads per core keep the cores busy.
-fn pool_size() -> usize {
-    let cores = thread::available_parallelism().map_or(2, usize::from);
-    (cores * 4).max(4)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unspecified_address_is_probed_on_loopback() {
+        assert_eq!(
+            probe_addr("0.0.0.0:5000".parse().unwrap()),
+            "127.0.0.1:5000".parse().unwrap()
+        );
+        assert_eq!(
+            probe_addr("[::]:80".parse().unwrap()),
+            "[::1]:80".parse().unwrap()
+        );
+        assert_eq!(
+            probe_addr("10.0.0.7:5000".parse().unwrap()),
+            "10.0.0.7:5000".parse().unwrap()
+        );
+    }
 }

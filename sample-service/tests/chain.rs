@@ -191,7 +191,7 @@ fn a_bad_downstream_timeout_stops_the_service_with_one_line() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.contains("DOWNSTREAM_TIMEOUT_MS=\"soon\" is not a timeout"),
+        stderr.contains("DOWNSTREAM_TIMEOUT_MS=\"soon\" is not a valid value: expected a whole number of milliseconds from 1 to 600000"),
         "{stderr}"
     );
 }

@@ -208,7 +208,10 @@ fn the_service_outlives_its_collector(protocol: &str) {
         .process
         .stderr
         .wait_for("could not export", "the lost-spans log line");
-    assert!(failure.contains("spans lost so far"), "{failure}");
+    assert!(
+        failure.contains("so far") && failure.contains("spans lost in failed exports and"),
+        "{failure}"
+    );
     assert!(failure.contains(&endpoint), "names the endpoint: {failure}");
     let rss_kb = service.process.peak_rss_kb();
     assert!(

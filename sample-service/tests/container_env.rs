@@ -36,7 +36,8 @@ fn compose_app_environment() -> HashMap<String, String> {
 #[test]
 fn the_compose_environment_is_a_valid_configuration() {
     let env = compose_app_environment();
-    let config = Config::from_lookup(|name| env.get(name).cloned()).expect("compose's environment");
+    let config =
+        Config::from_lookup(|name| env.get(name).map(Into::into)).expect("compose's environment");
     assert_eq!(config.listen, "0.0.0.0:5000".parse().unwrap());
     assert!(config.telemetry.console, "spans to STDOUT, as the original");
     let otlp = config.telemetry.otlp.expect("and to Jaeger");

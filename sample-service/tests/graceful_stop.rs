@@ -11,18 +11,33 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::noop::NoopTracer;
-use sample_service::server::{HttpServer, StopOutcome};
+use sample_service::app::App;
+use sample_service::config::Config;
+use sample_service::server::{HttpServer, RunningServer, StopOutcome};
+
+/// The service's server on `addr`, tracing to nowhere.
+fn serve(addr: SocketAddr) -> RunningServer {
+    let config = Config::from_lookup(|name| match name {
+        "HOST" => Some(addr.ip().to_string().into()),
+        "PORT" => Some(addr.port().to_string().into()),
+        "OTEL_TRACES_EXPORTER" => Some("none".into()),
+        _ => None,
+    })
+    .unwrap();
+    let tracer = Arc::new(BoxedTracer::new(Box::new(NoopTracer::new())));
+    let app = App::new(&config, tracer, addr);
+    HttpServer::bind(addr, app, config.worker_threads)
+        .unwrap()
+        .spawn(|| panic!("the listening socket closed by itself"))
+        .unwrap()
+}
 
 #[test]
 fn stop_is_bounded_even_under_a_steady_stream_of_requests() {
     let (listener, port) = support::listen_on_free_port();
     drop(listener);
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let tracer = Arc::new(BoxedTracer::new(Box::new(NoopTracer::new())));
-    let running = HttpServer::bind(addr, tracer, None)
-        .unwrap()
-        .spawn()
-        .unwrap();
+    let running = serve(addr);
 
     let keep_sending = Arc::new(AtomicBool::new(true));
     let answered = Arc::new(AtomicUsize::new(0));
@@ -67,4 +82,24 @@ fn stop_is_bounded_even_under_a_steady_stream_of_requests() {
         );
     }
     eprintln!("stopped in {took:?}: {outcome:?}");
+}
+
+#[test]
+fn the_socket_closes_as_soon_as_the_stop_begins() {
+    let (listener, port) = support::listen_on_free_port();
+    drop(listener);
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let running = serve(addr);
+    support::wait_until("the server to listen", || TcpStream::connect(addr).ok());
+    let stopping = thread::spawn(move || running.stop(Duration::from_secs(5)));
+    let closed = Instant::now();
+    support::wait_until("the socket to close", || {
+        TcpStream::connect(addr).is_err().then_some(())
+    });
+    assert!(
+        closed.elapsed() < Duration::from_millis(500),
+        "the socket closed after {:?}",
+        closed.elapsed()
+    );
+    assert_eq!(stopping.join().unwrap(), StopOutcome::Drained);
 }

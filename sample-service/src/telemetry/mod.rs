@@ -3,11 +3,13 @@
 //! Spans leave through batch span processors only, so a request never waits on STDOUT or on the
 //! network: ending a span puts it on a bounded queue (2048 spans by default, `OTEL_BSP_*` change
 //! it) that a background thread drains. The OTLP path is wrapped by the counters of
-//! [`delivery`], which report lost spans instead of losing them silently.
+//! [`delivery`], which report lost spans instead of losing them silently. Shutting down is
+//! bounded by one deadline, whatever the collector does.
 
 pub mod delivery;
 
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
+use std::thread;
 use std::time::Duration;
 
 use opentelemetry::global::BoxedTracer;
@@ -15,11 +17,13 @@ use opentelemetry::trace::noop::NoopTracer;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{Key, Value};
 use opentelemetry_otlp::WithExportConfig;
-use opentelemetry_sdk::trace::{BatchSpanProcessor, Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider,
+};
 use opentelemetry_sdk::Resource;
 use opentelemetry_semantic_conventions::resource::SERVICE_NAME;
 
-use crate::config::{OtlpConfig, OtlpProtocol, SamplerConfig, TelemetryConfig};
+use crate::config::{BatchConfig, OtlpConfig, OtlpProtocol, SamplerConfig, TelemetryConfig};
 use delivery::{CountingExporter, CountingProcessor, DeliveryStats, DeliverySummary};
 
 /// The instrumentation scope name of every span this service creates.
@@ -31,7 +35,7 @@ pub type SharedTracer = Arc<BoxedTracer>;
 /// The telemetry could not be set up or shut down cleanly.
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
-    #[error("could not start the runtime the OTLP gRPC exporter needs: {0}")]
+    #[error("could not start the threads the exporters need: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("could not build the OTLP {protocol} exporter for {endpoint}: {source}")]
     Exporter {
@@ -44,6 +48,16 @@ pub enum TelemetryError {
     Flush(#[source] opentelemetry_sdk::error::OTelSdkError),
     #[error("spans may be lost: shutting the tracer provider down failed: {0}")]
     Shutdown(#[source] opentelemetry_sdk::error::OTelSdkError),
+    #[error("spans may be lost: the spans still queued were not all sent within {0:?}")]
+    Deadline(Duration),
+}
+
+/// How a shutdown went: what happened to the spans sent over OTLP (when OTLP is on), and whether
+/// every queued span was sent.
+#[derive(Debug)]
+pub struct ShutdownReport {
+    pub summary: Option<DeliverySummary>,
+    pub outcome: Result<(), TelemetryError>,
 }
 
 /// The running telemetry pipeline.
@@ -80,13 +94,20 @@ impl Telemetry {
             .with_resource(resource)
             .with_sampler(sampler(config.sampler));
         if config.console {
-            builder = builder.with_batch_exporter(opentelemetry_stdout::SpanExporter::default());
+            builder = builder.with_span_processor(
+                BatchSpanProcessor::builder(opentelemetry_stdout::SpanExporter::default())
+                    .with_batch_config(batch_config(config.batch))
+                    .build(),
+            );
         }
         let mut runtime = None;
         let mut delivery = None;
         if let Some(otlp) = &config.otlp {
-            let stats =
-                DeliveryStats::new(format!("{} ({})", otlp.endpoint, otlp.protocol.as_str()));
+            let stats = DeliveryStats::new(
+                format!("{} ({})", otlp.endpoint_for_logs(), otlp.protocol.as_str()),
+                config.batch.max_queue_size,
+            );
+            DeliveryStats::report_in_background(&stats).map_err(TelemetryError::Runtime)?;
             let exporter = match otlp.protocol {
                 OtlpProtocol::Grpc => {
                     let rt = grpc_runtime()?;
@@ -101,7 +122,9 @@ impl Telemetry {
                 OtlpProtocol::HttpProtobuf => build_http_exporter(otlp)?,
             };
             let processor =
-                BatchSpanProcessor::builder(CountingExporter::new(exporter, stats.clone())).build();
+                BatchSpanProcessor::builder(CountingExporter::new(exporter, stats.clone()))
+                    .with_batch_config(batch_config(config.batch))
+                    .build();
             builder = builder.with_span_processor(CountingProcessor::new(processor, stats.clone()));
             delivery = Some(stats);
         }
@@ -126,28 +149,53 @@ impl Telemetry {
         &self.service_name
     }
 
-    /// Flushes every queued span, then shuts the provider down, waiting at most `timeout`.
-    /// Returns what happened to the spans sent over OTLP, when OTLP is on.
-    pub fn shutdown(
-        mut self,
-        timeout: Duration,
-    ) -> Result<Option<DeliverySummary>, TelemetryError> {
-        let Some(provider) = self.provider.take() else {
-            return Ok(None);
+    /// Flushes every queued span, then shuts the provider down, all within `within`: past it,
+    /// gives up on what is still queued (a collector that does not answer would otherwise hold
+    /// the stop for as long as the exports' timeouts add up). The report has the span counts on
+    /// every path.
+    pub fn shutdown(mut self, within: Duration) -> ShutdownReport {
+        let stats = self.delivery.clone();
+        let report = |outcome| ShutdownReport {
+            summary: stats.as_ref().map(|stats| stats.summary()),
+            outcome,
         };
-        // `shutdown` alone reports success even when its last export failed; a flush first
-        // surfaces that failure (see the project's FACTS.md).
-        let flushed = provider.force_flush().map_err(TelemetryError::Flush);
-        let shut = provider
-            .shutdown_with_timeout(timeout)
-            .map_err(TelemetryError::Shutdown);
-        // Only now may the gRPC runtime go: dropping it earlier fails the last exports silently.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_timeout(Duration::from_secs(1));
+        let Some(provider) = self.provider.take() else {
+            return report(Ok(()));
+        };
+        let runtime = self.runtime.take();
+        let (done, finished) = mpsc::channel();
+        let flushing = thread::Builder::new()
+            .name("telemetry-shutdown".into())
+            .spawn(move || {
+                // `shutdown` alone reports success even when its last export failed; a flush first
+                // surfaces that failure.
+                let flushed = provider.force_flush().map_err(TelemetryError::Flush);
+                let shut = provider
+                    .shutdown_with_timeout(within)
+                    .map_err(TelemetryError::Shutdown);
+                // Only now may the gRPC runtime go: dropping it earlier fails the last exports
+                // silently.
+                if let Some(runtime) = runtime {
+                    runtime.shutdown_timeout(Duration::from_secs(1));
+                }
+                let _ = done.send(flushed.and(shut));
+            });
+        if let Err(error) = flushing {
+            return report(Err(TelemetryError::Runtime(error)));
         }
-        let summary = self.delivery.as_ref().map(|stats| stats.summary());
-        flushed.and(shut).map(|()| summary)
+        match finished.recv_timeout(within) {
+            Ok(outcome) => report(outcome),
+            Err(_) => report(Err(TelemetryError::Deadline(within))),
+        }
     }
+}
+
+fn batch_config(config: BatchConfig) -> opentelemetry_sdk::trace::BatchConfig {
+    BatchConfigBuilder::default()
+        .with_max_queue_size(config.max_queue_size)
+        .with_scheduled_delay(config.scheduled_delay)
+        .with_max_export_batch_size(config.max_export_batch_size)
+        .build()
 }
 
 /// The service's resource: whatever `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` say, with
@@ -197,6 +245,7 @@ fn build_grpc_exporter(
     opentelemetry_otlp::SpanExporter::builder()
         .with_tonic()
         .with_endpoint(otlp.endpoint.as_str())
+        .with_timeout(otlp.timeout)
         .build()
         .map_err(|source| exporter_error(otlp, source))
 }
@@ -208,6 +257,7 @@ fn build_http_exporter(
         .with_http()
         .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
         .with_endpoint(otlp.endpoint.as_str())
+        .with_timeout(otlp.timeout)
         .build()
         .map_err(|source| exporter_error(otlp, source))
 }
@@ -218,7 +268,7 @@ fn exporter_error(
 ) -> TelemetryError {
     TelemetryError::Exporter {
         protocol: otlp.protocol.as_str(),
-        endpoint: otlp.endpoint.to_string(),
+        endpoint: otlp.endpoint_for_logs(),
         source,
     }
 }

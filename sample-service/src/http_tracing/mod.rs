@@ -2,55 +2,62 @@
 //!
 //! No maintained crate instruments rouille (there are layers for axum, actix, tide and poem, none
 //! for rouille or tiny_http), so this thin layer is written here, once, and every route goes
-//! through it. It follows the stable HTTP semantic conventions
-//! (<https://opentelemetry.io/docs/specs/semconv/http/http-spans/>):
+//! through it, in three steps:
 //!
-//! - the span is named `{method} {route}` (`GET /`), or just `{method}` when no route matched;
-//! - attribute keys come from `opentelemetry-semantic-conventions`;
-//! - an incoming W3C `traceparent`/`tracestate` continues the caller's trace; a malformed one is
-//!   ignored by the propagator and the request starts a fresh trace;
-//! - a 5xx response sets the status to Error with `error.type`; a panic in the handler is
-//!   recorded as an `exception` event and answered with a 500;
-//! - the response carries the span's context in a `traceresponse` header (W3C Trace Context
+//! - **start**: the caller's context is extracted (a W3C `traceparent` that follows the
+//!   specification continues the caller's trace, any other starts a fresh one; see
+//!   [`crate::propagation`]), and the span starts, named `{method} {route}` (`GET /`) or just
+//!   `{method}` when no route matched, with the attributes of [`attributes`];
+//! - **run**: the handler runs with the span active; a panic is recorded as an `exception` event
+//!   and answered with a 500;
+//! - **respond**: the status code is recorded, a 5xx sets the status to Error with `error.type`,
+//!   and the response carries the span's context in a `traceresponse` header (W3C Trace Context
 //!   level 2), so whoever sent the request can look its trace up in Jaeger.
+
+pub mod attributes;
 
 use std::any::Any;
 use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_semantic_conventions::attribute::{
-    CLIENT_ADDRESS, ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE, HTTP_REQUEST_METHOD,
-    HTTP_REQUEST_METHOD_ORIGINAL, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, NETWORK_PEER_ADDRESS,
-    NETWORK_PEER_PORT, NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_QUERY,
-    URL_SCHEME, USER_AGENT_ORIGINAL,
+    ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE, HTTP_RESPONSE_STATUS_CODE,
 };
 use rouille::{Request, Response};
 
+use crate::propagation::Propagation;
 use crate::telemetry::SharedTracer;
+use attributes::{request_attributes, span_name, Method};
 
 /// The response header that carries the server span's context back to the caller.
 pub const TRACE_RESPONSE_HEADER: &str = "traceresponse";
-/// The header name `TraceContextPropagator` writes; its value is what `traceresponse` carries.
-const TRACEPARENT: &str = "traceparent";
 
 /// Wraps request handlers in SERVER spans.
 pub struct HttpTracing {
     tracer: SharedTracer,
-    propagator: TraceContextPropagator,
+    propagation: Arc<Propagation>,
     /// Where the server listens: `server.address`/`server.port` when the request has no `Host`.
     local_addr: SocketAddr,
+    /// The longest attribute value a request can put on its span, in bytes.
+    attribute_value_limit: usize,
 }
 
 impl HttpTracing {
-    pub fn new(tracer: SharedTracer, local_addr: SocketAddr) -> HttpTracing {
+    pub fn new(
+        tracer: SharedTracer,
+        propagation: Arc<Propagation>,
+        local_addr: SocketAddr,
+        attribute_value_limit: usize,
+    ) -> HttpTracing {
         HttpTracing {
             tracer,
-            propagator: TraceContextPropagator::new(),
+            propagation,
             local_addr,
+            attribute_value_limit,
         }
     }
 
@@ -62,37 +69,34 @@ impl HttpTracing {
         route: Option<&'static str>,
         handler: impl FnOnce() -> Response,
     ) -> Response {
-        let parent = self.extract(request);
+        let cx = self.start(request, route);
+        let response = run(&cx, handler);
+        self.respond(&cx, response)
+    }
+
+    /// The span of `request`, started in the caller's context, as a context of its own.
+    fn start(&self, request: &Request, route: Option<&'static str>) -> Context {
+        let parent = self.propagation.extract(&RequestHeaders(request));
         let method = Method::of(request.method());
         let span = self
             .tracer
             .span_builder(span_name(method, route))
             .with_kind(SpanKind::Server)
-            .with_attributes(self.request_attributes(request, method, route))
+            .with_attributes(request_attributes(
+                request,
+                method,
+                route,
+                self.local_addr,
+                self.attribute_value_limit,
+            ))
             .start_with_context(&*self.tracer, &parent);
-        let cx = parent.with_span(span);
+        parent.with_span(span)
+    }
 
-        let outcome = {
-            let _active = cx.clone().attach();
-            panic::catch_unwind(AssertUnwindSafe(handler))
-        };
-
+    /// Records the response on the span, ends it, and returns the response with its
+    /// `traceresponse` header.
+    fn respond(&self, cx: &Context, response: Response) -> Response {
         let span = cx.span();
-        let response = match outcome {
-            Ok(response) => response,
-            Err(payload) => {
-                let message = panic_message(payload.as_ref());
-                span.add_event(
-                    "exception",
-                    vec![
-                        KeyValue::new(EXCEPTION_TYPE, "panic"),
-                        KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
-                    ],
-                );
-                span.set_status(Status::error(format!("handler panicked: {message}")));
-                Response::text("Internal Server Error\n").with_status_code(500)
-            }
-        };
         let status = response.status_code;
         span.set_attribute(KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(status)));
         if status >= 500 {
@@ -100,65 +104,36 @@ impl HttpTracing {
             span.set_attribute(KeyValue::new(ERROR_TYPE, status.to_string()));
             span.set_status(Status::error(""));
         }
-        let response = match self.trace_response(&cx) {
+        let response = match self.propagation.traceparent(cx) {
             Some(value) => response.with_unique_header(TRACE_RESPONSE_HEADER, value),
             None => response,
         };
         span.end();
         response
     }
+}
 
-    /// The caller's context from `traceparent`/`tracestate`, or an empty one.
-    fn extract(&self, request: &Request) -> Context {
-        self.propagator.extract(&RequestHeaders(request))
-    }
-
-    /// `traceparent`-formatted context of the server span, when there is a valid one.
-    fn trace_response(&self, cx: &Context) -> Option<String> {
-        let mut carrier = TraceparentOnly(None);
-        self.propagator.inject_context(cx, &mut carrier);
-        carrier.0
-    }
-
-    fn request_attributes(
-        &self,
-        request: &Request,
-        method: Method,
-        route: Option<&'static str>,
-    ) -> Vec<KeyValue> {
-        let (path, query) = split_target(request.raw_url());
-        let scheme = if request.is_secure() { "https" } else { "http" };
-        let client = request.remote_addr().ip().to_string();
-        let mut attributes = vec![
-            KeyValue::new(HTTP_REQUEST_METHOD, method.semconv_value()),
-            KeyValue::new(URL_PATH, path.to_owned()),
-            KeyValue::new(URL_SCHEME, scheme),
-            // rouille hands handlers no HTTP version; its server, tiny_http, speaks HTTP/1.x only
-            // and every client in this lab (curl, browsers, wrk, Docker's health check) uses 1.1.
-            KeyValue::new(NETWORK_PROTOCOL_VERSION, "1.1"),
-            KeyValue::new(CLIENT_ADDRESS, client.clone()),
-            KeyValue::new(NETWORK_PEER_ADDRESS, client),
-            KeyValue::new(NETWORK_PEER_PORT, i64::from(request.remote_addr().port())),
-        ];
-        if let Method::Other = method {
-            attributes.push(KeyValue::new(
-                HTTP_REQUEST_METHOD_ORIGINAL,
-                request.method().to_owned(),
-            ));
+/// Runs `handler` with the span of `cx` active; a panic becomes an `exception` event and a 500.
+fn run(cx: &Context, handler: impl FnOnce() -> Response) -> Response {
+    let outcome = {
+        let _active = cx.clone().attach();
+        panic::catch_unwind(AssertUnwindSafe(handler))
+    };
+    match outcome {
+        Ok(response) => response,
+        Err(payload) => {
+            let message = panic_message(payload.as_ref());
+            let span = cx.span();
+            span.add_event(
+                "exception",
+                vec![
+                    KeyValue::new(EXCEPTION_TYPE, "panic"),
+                    KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
+                ],
+            );
+            span.set_status(Status::error(format!("handler panicked: {message}")));
+            Response::text("Internal Server Error\n").with_status_code(500)
         }
-        if let Some(query) = query {
-            attributes.push(KeyValue::new(URL_QUERY, query.to_owned()));
-        }
-        if let Some(route) = route {
-            attributes.push(KeyValue::new(HTTP_ROUTE, route));
-        }
-        let (address, port) = server_address(request, scheme, self.local_addr);
-        attributes.push(KeyValue::new(SERVER_ADDRESS, address));
-        attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
-        if let Some(agent) = request.header("User-Agent") {
-            attributes.push(KeyValue::new(USER_AGENT_ORIGINAL, agent.to_owned()));
-        }
-        attributes
     }
 }
 
@@ -175,86 +150,6 @@ impl Extractor for RequestHeaders<'_> {
     fn keys(&self) -> Vec<&str> {
         self.0.headers().map(|(name, _)| name).collect()
     }
-}
-
-/// Keeps the one field `traceresponse` needs from what the propagator writes: the span's
-/// context in `traceparent` format, built by the propagator rather than by hand.
-struct TraceparentOnly(Option<String>);
-
-impl Injector for TraceparentOnly {
-    fn set(&mut self, key: &str, value: String) {
-        if key == TRACEPARENT {
-            self.0 = Some(value);
-        }
-    }
-}
-
-/// A request method as the conventions see it: one of the registered methods, or `_OTHER`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
-    Known(&'static str),
-    Other,
-}
-
-impl Method {
-    /// The conventions' list of methods (RFC 9110 and RFC 5789), compared case-sensitively.
-    const KNOWN: [&'static str; 9] = [
-        "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE",
-    ];
-
-    fn of(method: &str) -> Method {
-        Method::KNOWN
-            .into_iter()
-            .find(|known| *known == method)
-            .map_or(Method::Other, Method::Known)
-    }
-
-    fn semconv_value(self) -> &'static str {
-        match self {
-            Method::Known(name) => name,
-            Method::Other => "_OTHER",
-        }
-    }
-
-    /// Unknown methods are named `HTTP` in span names, so that a client cannot flood the
-    /// backend with made-up span names.
-    fn span_name_part(self) -> &'static str {
-        match self {
-            Method::Known(name) => name,
-            Method::Other => "HTTP",
-        }
-    }
-}
-
-fn span_name(method: Method, route: Option<&str>) -> String {
-    match route {
-        Some(route) => format!("{} {route}", method.span_name_part()),
-        None => method.span_name_part().to_owned(),
-    }
-}
-
-/// `/a/b?x=1` is path `/a/b` and query `x=1`.
-fn split_target(raw_url: &str) -> (&str, Option<&str>) {
-    match raw_url.split_once('?') {
-        Some((path, query)) => (path, Some(query).filter(|query| !query.is_empty())),
-        None => (raw_url, None),
-    }
-}
-
-/// The server's name and port as the client addressed it (the `Host` header), else the socket
-/// the server listens on.
-fn server_address(request: &Request, scheme: &str, local: SocketAddr) -> (String, u16) {
-    let from_host = request
-        .header("Host")
-        .and_then(|host| host.parse::<http::uri::Authority>().ok())
-        .map(|authority| {
-            let default_port = if scheme == "https" { 443 } else { 80 };
-            (
-                authority.host().to_owned(),
-                authority.port_u16().unwrap_or(default_port),
-            )
-        });
-    from_host.unwrap_or_else(|| (local.ip().to_string(), local.port()))
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -274,7 +169,11 @@ mod tests {
     use opentelemetry::trace::{SpanId, TraceId, TracerProvider as _};
     use opentelemetry::Value;
     use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
-    use std::sync::Arc;
+    use opentelemetry_semantic_conventions::attribute::{
+        CLIENT_ADDRESS, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_ROUTE,
+        NETWORK_PEER_PORT, NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_PATH,
+        URL_QUERY, URL_SCHEME, USER_AGENT_ORIGINAL,
+    };
 
     const LOCAL: &str = "127.0.0.1:5000";
     const PARENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -292,7 +191,12 @@ mod tests {
             .with_simple_exporter(exporter.clone())
             .build();
         let tracer: SharedTracer = Arc::new(BoxedTracer::new(Box::new(provider.tracer("test"))));
-        let tracing = HttpTracing::new(tracer, LOCAL.parse().unwrap());
+        let tracing = HttpTracing::new(
+            tracer,
+            Arc::new(Propagation::new()),
+            LOCAL.parse().unwrap(),
+            1024,
+        );
         Harness {
             exporter,
             provider,
@@ -515,6 +419,10 @@ mod tests {
             "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // forbidden version
             "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", // upper case
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",    // no flags
+            "00-1-1-01",                                               // short ids
+            "00-+bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // a sign
+            "000-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // 3-digit version
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", // trailing dash
         ];
         for value in malformed {
             let h = harness();
@@ -554,6 +462,24 @@ mod tests {
         }
     }
 
+    #[test]
+    fn two_traceparent_headers_start_a_fresh_trace() {
+        let h = harness();
+        let valid = format!("00-{PARENT_TRACE}-{PARENT_SPAN}-01");
+        let other = "00-12345678901234567890123456789012-1234567890123456-01";
+        h.tracing.trace(
+            &request(
+                "GET",
+                "/",
+                &[("traceparent", &valid), ("traceparent", other)],
+            ),
+            Some("/"),
+            ok,
+        );
+        let span = h.only_span();
+        assert_eq!(span.parent_span_id, SpanId::INVALID);
+    }
+
     fn response_header(response: &Response, name: &str) -> Option<String> {
         response
             .headers
@@ -567,16 +493,14 @@ mod tests {
         let tracer: SharedTracer = Arc::new(BoxedTracer::new(Box::new(
             opentelemetry::trace::noop::NoopTracer::new(),
         )));
-        let tracing = HttpTracing::new(tracer, LOCAL.parse().unwrap());
+        let tracing = HttpTracing::new(
+            tracer,
+            Arc::new(Propagation::new()),
+            LOCAL.parse().unwrap(),
+            1024,
+        );
         let response = tracing.trace(&request("GET", "/", &[]), Some("/"), ok);
         assert_eq!(response.status_code, 200);
         assert_eq!(response_header(&response, TRACE_RESPONSE_HEADER), None);
-    }
-
-    #[test]
-    fn splits_path_and_query() {
-        assert_eq!(split_target("/a/b?x=1&y"), ("/a/b", Some("x=1&y")));
-        assert_eq!(split_target("/a?"), ("/a", None));
-        assert_eq!(split_target("/"), ("/", None));
     }
 }
