@@ -144,6 +144,11 @@ impl Process {
         status
     }
 
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     /// Peak resident memory so far, in kB (VmHWM from /proc).
     pub fn peak_rss_kb(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
@@ -337,8 +342,23 @@ impl Service {
     /// Starts the service on a fresh loopback port with only `env` (and `PATH`) set,
     /// and waits until it listens.
     pub fn start(env: &[(&str, &str)]) -> Service {
+        Service::start_with(Command::new(env!("CARGO_BIN_EXE_sample-service")), env)
+    }
+
+    /// The same, with the file-descriptor limits `soft` and `hard` (set by the shell's `ulimit`
+    /// before it runs the service).
+    pub fn start_with_file_limit(soft: u64, hard: u64, env: &[(&str, &str)]) -> Service {
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            &format!("ulimit -S -n {soft} && ulimit -H -n {hard} && exec \"$0\""),
+            env!("CARGO_BIN_EXE_sample-service"),
+        ]);
+        Service::start_with(command, env)
+    }
+
+    fn start_with(mut command: Command, env: &[(&str, &str)]) -> Service {
         let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sample-service"));
         command
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -407,4 +427,103 @@ pub fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
         body,
         headers,
     }
+}
+
+/// Debian's nginx with the project's proxy configuration (docker/proxy/default.conf.template) in
+/// front of a service on loopback, in a folder of its own; killed when dropped.
+pub struct Proxy {
+    pub process: Process,
+    pub port: u16,
+    _dir: tempdir::Dir,
+}
+
+/// A temporary folder, removed when dropped.
+pub mod tempdir {
+    use std::path::{Path, PathBuf};
+
+    pub struct Dir(PathBuf);
+
+    impl Dir {
+        pub fn new(prefix: &str) -> Dir {
+            let path = std::env::temp_dir().join(format!(
+                "{prefix}-{}-{}",
+                std::process::id(),
+                super::free_port()
+            ));
+            std::fs::create_dir_all(&path).unwrap();
+            Dir(path)
+        }
+
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Proxy {
+    /// Starts nginx in front of the service on `upstream_port`, and waits until it listens.
+    pub fn start(upstream_port: u16) -> Proxy {
+        let port = free_port();
+        let dir = tempdir::Dir::new("sample-service-proxy");
+        let template =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docker/proxy/default.conf.template");
+        // What the nginx image's entrypoint does: ${NAME} replaced by the environment's value.
+        let site = std::fs::read_to_string(&template)
+            .unwrap()
+            .replace("${PROXY_LISTEN_PORT}", &format!("127.0.0.1:{port}"))
+            .replace("${UPSTREAM}", &format!("127.0.0.1:{upstream_port}"));
+        assert!(!site.contains("${"), "a placeholder was left: {site}");
+        std::fs::write(dir.path().join("site.conf"), site).unwrap();
+        // Only paths around the project's configuration: one process, as this user, files here.
+        let main = format!(
+            "daemon off;\nmaster_process off;\nerror_log {dir}/error.log warn;\npid {dir}/nginx.pid;\n\
+             events {{ worker_connections 4096; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {dir}/body;\n  proxy_temp_path {dir}/proxy;\n\
+             fastcgi_temp_path {dir}/fastcgi;\n  uwsgi_temp_path {dir}/uwsgi;\n  scgi_temp_path {dir}/scgi;\n\
+             include {dir}/site.conf;\n}}\n",
+            dir = dir.path().display()
+        );
+        std::fs::write(dir.path().join("nginx.conf"), main).unwrap();
+        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|path| std::path::Path::new(path).exists())
+            .expect("nginx is not installed: run `bash .ci/run` or `apt-get install nginx`");
+        let mut command = Command::new(nginx);
+        command.args(["-p", &dir.path().display().to_string(), "-c", "nginx.conf"]);
+        let process = Process::spawn(command);
+        wait_for_port(port, "nginx to listen");
+        Proxy {
+            process,
+            port,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+/// Sends `request` as raw bytes to `port` and returns what came back within `timeout` (the
+/// status line first), or an empty string if the connection was closed without an answer.
+pub fn raw_exchange(port: u16, request: &[u8], timeout: Duration) -> String {
+    use std::io::Write;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    let _ = stream.write_all(request);
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(read) => answer.extend_from_slice(&buffer[..read]),
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
 }
