@@ -182,6 +182,8 @@ pub enum ConfigError {
         key: String,
         reason: &'static str,
     },
+    #[error("OTEL_RESOURCE_ATTRIBUTES={value:?} has the entry {entry:?}, which is not key=value: expected for example deployment.environment.name=lab,service.version=1.2")]
+    ResourceAttributes { value: String, entry: String },
     #[error("OTEL_TRACES_EXPORTER={value:?} names an unknown exporter {name:?}: expected otlp, console, both as otlp,console, or none")]
     Exporter { value: String, name: String },
     #[error("OTEL_SDK_DISABLED={value:?} is not a boolean: expected true or false")]
@@ -288,6 +290,12 @@ impl Config {
                 .parse()
                 .map_err(|_| ConfigError::Host { value })?,
         };
+
+        // The SDK reads these two itself; a value it cannot use must stop the start here.
+        env.get("OTEL_SERVICE_NAME")?;
+        if let Some(value) = env.get("OTEL_RESOURCE_ATTRIBUTES")? {
+            check_resource_attributes(&value)?;
+        }
 
         let sdk_disabled = match env.get("OTEL_SDK_DISABLED")? {
             None => false,
@@ -596,6 +604,23 @@ fn check_headers(var: &'static str, value: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// `key=value,key=value`, each key non-empty (the resource SDK specification's format; the SDK
+/// skips an entry it cannot read without a word).
+fn check_resource_attributes(value: &str) -> Result<(), ConfigError> {
+    for entry in value.split_terminator(',') {
+        let readable = entry
+            .split_once('=')
+            .is_some_and(|(key, _)| !key.trim().is_empty());
+        if !readable {
+            return Err(ConfigError::ResourceAttributes {
+                value: value.to_owned(),
+                entry: entry.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn parse_endpoint(var: &'static str, value: &str) -> Result<Url, ConfigError> {
     let url = parse_http_url(value).map_err(|reason| ConfigError::Endpoint {
         var,
@@ -834,6 +859,14 @@ mod tests {
             (
                 &[("OTEL_EXPORTER_OTLP_HEADERS", "x-token=line%0Abreak")],
                 "the header \"x-token\" has a value that is not a valid header value",
+            ),
+            (
+                &[("OTEL_RESOURCE_ATTRIBUTES", "service.version=1.2,lab")],
+                "OTEL_RESOURCE_ATTRIBUTES=\"service.version=1.2,lab\" has the entry \"lab\", which is not key=value",
+            ),
+            (
+                &[("OTEL_RESOURCE_ATTRIBUTES", "=orphan")],
+                "has the entry \"=orphan\"",
             ),
             (
                 &[("DOWNSTREAM_URL", "http://backend/"), ("DOWNSTREAM_MAX_CONCURRENT", "0")],
