@@ -4,8 +4,8 @@
 #   building compiles evcxr and the notebooks' crates; natively, evcxr alone took about 7 minutes
 #   on 2 cores)
 
-ARG RUST_VERSION=1.95
-FROM rust:${RUST_VERSION}-slim-bookworm
+# Pinned by digest, like the service's image (see docker/Dockerfile on updating it).
+FROM rust:1.95-slim-bookworm@sha256:d7482085ff5b415f84dba5647ae71606650bdef00db7aeb69f4b3d170c3e4082
 
 # Python for JupyterLab; versions pinned to Debian bookworm's.
 RUN apt-get update \

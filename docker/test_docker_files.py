@@ -57,7 +57,7 @@ def read_compose():
 def test_the_stack_is_wired_as_the_lab_describes():
     stack = read_compose()
     services = stack["services"]
-    assert set(services) == {"jaeger", "app", "backend", "lab"}
+    assert set(services) == {"jaeger", "proxy", "app", "backend", "lab"}
     assert stack["networks"]["lab"]["name"] == "lab", "the original's network name"
     for name, service in services.items():
         assert service["networks"] == ["lab"], name
@@ -65,12 +65,21 @@ def test_the_stack_is_wired_as_the_lab_describes():
             assert dependency in services, f"{name} depends on unknown {dependency}"
             assert condition == {"condition": "service_healthy"}, f"{name} must wait for {dependency} to be healthy"
     assert "healthcheck" in services["jaeger"], "app and lab wait on Jaeger's health"
-    assert "8080:16686" in services["jaeger"]["ports"], "Jaeger's UI on 8080, as in the original"
-    assert "80:5000" in services["app"]["ports"], "the app on port 80, as in the original"
+    # Jaeger on the host's loopback unless the user says otherwise; its UI on 8080, as in the original.
+    assert services["jaeger"]["ports"] == [
+        "${JAEGER_UI_ADDRESS:-127.0.0.1}:8080:16686",
+        "${JAEGER_OTLP_ADDRESS:-127.0.0.1}:4317:4317",
+        "${JAEGER_OTLP_ADDRESS:-127.0.0.1}:4318:4318",
+    ]
+    # The app on port 80, as in the original, through the proxy only.
+    assert services["proxy"]["ports"] == ["80:8080"]
+    assert services["proxy"]["environment"]["UPSTREAM"] == "app:5000"
+    assert "ports" not in services["app"], "the app is reached through the proxy only"
     assert services["jaeger"]["image"].startswith("jaegertracing/jaeger:2."), "Jaeger v2, pinned"
     # The notebooks' Jaeger client names the image it was written against in its messages.
     client = (DOCKER.parent / "tracelab" / "src" / "jaeger.rs").read_text()
-    assert f'JAEGER_IMAGE: &str = "{services["jaeger"]["image"]}";' in client, "compose and tracelab pin one Jaeger"
+    jaeger_tag = services["jaeger"]["image"].split("@")[0]
+    assert f'JAEGER_IMAGE: &str = "{jaeger_tag}";' in client, "compose and tracelab pin one Jaeger"
     # Two instances of the service under two names, the first calling the second.
     assert services["app"]["environment"]["DOWNSTREAM_URL"] == "http://backend:5000/"
     assert services["backend"]["environment"]["OTEL_SERVICE_NAME"] != services["app"]["environment"]["OTEL_SERVICE_NAME"]
@@ -103,3 +112,46 @@ def test_jupyterlab_opens_a_student_version_both_natively_and_in_the_image():
     dockerfile = (DOCKER / "lab.Dockerfile").read_text()
     for needed in ["notebooks/solved", "notebooks/student", "notebooks/nbgrader_config.py"]:
         assert needed in dockerfile, f"the lab image lacks {needed}"
+
+
+def test_every_base_image_is_pinned_by_digest():
+    compose = read_compose()
+    images = [service["image"] for service in compose["services"].values() if "build" not in service]
+    images += re.findall(r"^FROM (\S+)", "".join(path.read_text() for path in DOCKERFILES), re.M)
+    assert len(images) >= 4, images
+    for image in images:
+        assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", image), f"{image} is not pinned by digest"
+
+
+def test_every_service_is_hardened():
+    services = read_compose()["services"]
+    for name, service in services.items():
+        assert service["security_opt"] == ["no-new-privileges:true"], name
+        assert service["cap_drop"] == ["ALL"], name
+        assert service["logging"]["options"]["max-size"], f"{name}'s logs are rotated"
+        assert service["mem_limit"] and service["pids_limit"], f"{name} has memory and process limits"
+        assert service["restart"] == "unless-stopped", name
+    # A read-only root wherever the image needs no writes; the lab saves notebooks and compiles.
+    assert [name for name, service in services.items() if not service.get("read_only")] == ["lab"]
+
+
+def test_the_stop_fits_in_the_grace_period():
+    """The service's stop deadline (STOP_DEADLINE in its main.rs) is below compose's grace period,
+    after which Docker kills it."""
+    main = (REPO / "sample-service" / "src" / "main.rs").read_text()
+    deadline = int(re.search(r"const STOP_DEADLINE: Duration = Duration::from_secs\((\d+)\);", main).group(1))
+    for name in ["app", "backend"]:
+        grace = read_compose()["services"][name]["stop_grace_period"]
+        assert int(grace.rstrip("s")) > deadline, f"{name}: {grace} is not above {deadline} s"
+
+
+def test_the_proxy_configuration_is_the_one_the_tests_run():
+    """compose mounts docker/proxy/default.conf.template and fills its two placeholders; the
+    hostile-client tests run Debian's nginx on that same file."""
+    proxy = read_compose()["services"]["proxy"]
+    assert "./proxy/default.conf.template:/etc/nginx/templates/default.conf.template:ro" in proxy["volumes"]
+    template = (DOCKER / "proxy" / "default.conf.template").read_text()
+    placeholders = set(re.findall(r"\$\{(\w+)\}", template))
+    assert placeholders == set(proxy["environment"]), placeholders
+    hostile = (REPO / "sample-service" / "tests" / "support" / "mod.rs").read_text()
+    assert "docker/proxy/default.conf.template" in hostile

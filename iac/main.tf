@@ -5,7 +5,8 @@ locals {
   name = "rust-tracing-lab"
   cloud_init = templatefile("${path.module}/templates/cloud-init.yaml.tftpl", {
     repository_url = var.repository_url
-    git_ref        = var.git_ref
+    git_commit     = var.git_commit
+    jaeger_address = length(var.allowed_jaeger_cidrs) > 0 ? "0.0.0.0" : "127.0.0.1"
   })
 }
 
@@ -29,10 +30,31 @@ data "aws_vpc" "default" {
   default = true
 }
 
+# The availability zones that offer the chosen instance type: not all of them offer every type,
+# and a subnet elsewhere would fail the apply.
+data "aws_ec2_instance_type_offerings" "lab" {
+  location_type = "availability-zone"
+
+  filter {
+    name   = "instance-type"
+    values = [var.instance_type]
+  }
+}
+
 data "aws_subnets" "default" {
   filter {
     name   = "vpc-id"
     values = [data.aws_vpc.default.id]
+  }
+
+  filter {
+    name   = "availability-zone"
+    values = data.aws_ec2_instance_type_offerings.lab.locations
+  }
+
+  filter {
+    name   = "default-for-az"
+    values = ["true"]
   }
 }
 
@@ -67,6 +89,14 @@ resource "aws_vpc_security_group_ingress_rule" "jaeger_ui" {
   from_port         = 8080
   to_port           = 8080
   cidr_ipv4         = each.value
+
+  lifecycle {
+    # Jaeger's UI has no login and shows every span: the whole internet only when asked for.
+    precondition {
+      condition     = var.allow_jaeger_from_anywhere || cidrnetmask(each.value) != "0.0.0.0"
+      error_message = "allowed_jaeger_cidrs includes ${each.value}, the whole internet, but Jaeger's UI has no login: give your own address (such as 203.0.113.4/32), or set allow_jaeger_from_anywhere = true if you really mean it."
+    }
+  }
 }
 
 # SSH is closed unless a key is given; Session Manager (the instance profile below) needs no port.
@@ -138,7 +168,7 @@ resource "aws_instance" "lab" {
   #checkov:skip=CKV_AWS_88:the lab's service and Jaeger UI are reached from the internet, limited to the allowed CIDRs by the security group
   ami                         = data.aws_ami.ubuntu.id
   instance_type               = var.instance_type
-  subnet_id                   = data.aws_subnets.default.ids[0]
+  subnet_id                   = sort(data.aws_subnets.default.ids)[0]
   vpc_security_group_ids      = [aws_security_group.lab.id]
   associate_public_ip_address = true
   iam_instance_profile        = aws_iam_instance_profile.lab.name
@@ -163,5 +193,16 @@ resource "aws_instance" "lab" {
 
   tags = {
     Name = local.name
+  }
+
+  lifecycle {
+    # Canonical publishes new images every few weeks; without this, the next apply would replace
+    # the running VM. To move to a newer image on purpose: terraform apply -replace=aws_instance.lab
+    ignore_changes = [ami]
+
+    precondition {
+      condition     = length(data.aws_subnets.default.ids) > 0
+      error_message = "No default subnet of the default VPC is in an availability zone that offers ${var.instance_type} in ${var.region}: choose another instance_type or region."
+    }
   }
 }

