@@ -489,3 +489,14 @@ def test_links_between_lessons_lead_somewhere():
                 if anchor:
                     ids = jupyterlab_heading_ids(nbformat.read(linked, as_version=4))
                     assert anchor in ids, f"{path.name} links to {target}: no such heading ({sorted(ids)})"
+
+
+def test_notebook_03_names_the_services_files_as_they_are():
+    cells = nbformat.read(SOLVED / "03-instrument-a-web-service.ipynb", as_version=4).cells
+    table = next(cell.source for cell in cells if "| file | what it adds" in cell.source)
+    named = re.findall(r"^\| `(src/[^`]+)` \|", table, re.M)
+    assert named, table
+    for path in named:
+        assert (REPO / "sample-service" / path).exists(), f"notebook 03 names sample-service/{path}, which does not exist"
+    modules = {path.name for path in (REPO / "sample-service" / "src").iterdir()} - {"lib.rs", "main.rs", "healthcheck.rs", "signals.rs"}
+    assert {path.split("/")[1] for path in named} == modules, "a module of the service is missing from notebook 03's table"

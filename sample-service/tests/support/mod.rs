@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 pub const WAIT: Duration = Duration::from_secs(20);
 
 /// A loopback port nobody listens on. Below 32768: above it, a client socket of an earlier test
-/// in TIME-WAIT can hold the port (see FACTS.md).
+/// in TIME-WAIT can hold the port, and a server then fails to bind it.
 pub fn free_port() -> u16 {
     listen_on_free_port().1
 }
