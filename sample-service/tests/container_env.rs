@@ -12,7 +12,22 @@ use sample_service::config::{Config, OtlpProtocol};
 use support::{get, Collector, Service};
 use yaml_rust2::YamlLoader;
 
-/// `services.app.environment` of docker/compose.yaml.
+/// `value` as compose passes it when none of the variables it names is set: each
+/// `${NAME:-default}` becomes its default (compose's own interpolation).
+fn with_defaults(value: &str) -> String {
+    let mut text = value.to_owned();
+    while let Some(start) = text.find("${") {
+        let end = start + text[start..].find('}').expect("a closing brace");
+        let default = text[start + 2..end]
+            .split_once(":-")
+            .map_or("", |(_, default)| default)
+            .to_owned();
+        text.replace_range(start..=end, &default);
+    }
+    text
+}
+
+/// `services.app.environment` of docker/compose.yaml, as compose gives it on a laptop.
 fn compose_app_environment() -> HashMap<String, String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docker/compose.yaml");
     let text = std::fs::read_to_string(&path).unwrap();
@@ -24,13 +39,23 @@ fn compose_app_environment() -> HashMap<String, String> {
         .iter()
         .map(|(key, value)| {
             let value = match value {
-                yaml_rust2::Yaml::String(text) => text.clone(),
+                yaml_rust2::Yaml::String(text) => with_defaults(text),
                 yaml_rust2::Yaml::Integer(number) => number.to_string(),
                 other => panic!("unexpected value {other:?}"),
             };
             (key.as_str().unwrap().to_owned(), value)
         })
         .collect()
+}
+
+#[test]
+fn compose_defaults_are_filled_in_as_compose_does() {
+    assert_eq!(
+        with_defaults("${APP_TRACES_EXPORTER:-otlp,console}"),
+        "otlp,console"
+    );
+    assert_eq!(with_defaults("x${UNSET}y"), "xy");
+    assert_eq!(with_defaults("plain"), "plain");
 }
 
 #[test]
