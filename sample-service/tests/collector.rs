@@ -244,8 +244,38 @@ fn the_service_outlives_its_collector(protocol: &str) {
         .process
         .stderr
         .wait_for("works again", "the export-resumed log line");
+    let ran_for = started.elapsed();
     service.stop();
-    eprintln!("{protocol}: 2000 requests with the collector down took {while_down:?}, peak RSS {rss_kb} kB");
+    // The loss lines are rate-limited by time: the first, at most one per ten seconds after it,
+    // and the recovery line.
+    let stderr = service.process.stderr.snapshot();
+    let telemetry_lines = stderr
+        .iter()
+        .filter(|line| line.starts_with("telemetry: "))
+        .count();
+    let allowed = 2 + (ran_for.as_secs() / 10) as usize + 1;
+    assert!(
+        telemetry_lines <= allowed,
+        "{telemetry_lines} lines in {ran_for:?}: {stderr:#?}"
+    );
+    // And the counts add up: every span that ended was delivered, lost or dropped, none unsent.
+    let summary = service
+        .process
+        .stderr
+        .wait_for("stopped; OTLP", "the shutdown summary");
+    let numbers: Vec<u64> = summary
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|part| part.parse().ok())
+        .collect();
+    let [ended, delivered, failed, dropped] = numbers[..] else {
+        panic!("{summary}")
+    };
+    assert_eq!(ended, delivered + failed + dropped, "{summary}");
+    assert!(
+        failed + dropped > 0,
+        "spans were lost while the collector was down: {summary}"
+    );
+    eprintln!("{protocol}: 2000 requests with the collector down took {while_down:?}, peak RSS {rss_kb} kB; {summary}");
 }
 
 #[test]
