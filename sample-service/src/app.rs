@@ -1,7 +1,8 @@
 //! The service's request path, wired in one place: every request goes through the tracing layer
 //! ([`crate::http_tracing`]) to its route ([`crate::routes`]); `GET /chain` calls the downstream
 //! service ([`crate::downstream`]) with the propagator the tracing layer extracts with
-//! ([`crate::propagation`]). Once the service is stopping, every request is answered 503 at once.
+//! ([`crate::propagation`]); `GET /order` does its steps ([`crate::order`]). Once the service is
+//! stopping, every request is answered 503 at once.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,6 +13,7 @@ use rouille::{Request, Response};
 use crate::config::Config;
 use crate::downstream::Downstream;
 use crate::http_tracing::HttpTracing;
+use crate::order::Orders;
 use crate::propagation::Propagation;
 use crate::routes::{Route, Routes};
 use crate::telemetry::SharedTracer;
@@ -40,7 +42,11 @@ impl App {
                 local,
                 config.telemetry.attribute_value_limit,
             ),
-            routes: Routes::new(tracer, downstream),
+            routes: Routes::new(
+                tracer.clone(),
+                downstream,
+                Orders::new(tracer, config.worker_threads / 2),
+            ),
             stopping: Arc::new(AtomicBool::new(false)),
         }
     }

@@ -9,7 +9,6 @@
 //! ([`CallError::Busy`]), and a slow downstream service can never take every worker thread.
 
 use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +23,7 @@ use opentelemetry_semantic_conventions::attribute::{
 use url::Url;
 
 use crate::config::DownstreamConfig;
+use crate::limit::Limit;
 use crate::propagation::Propagation;
 use crate::telemetry::SharedTracer;
 
@@ -50,17 +50,7 @@ pub struct Downstream {
     agent: ureq::Agent,
     tracer: SharedTracer,
     propagation: Arc<Propagation>,
-    max_concurrent: usize,
-    in_progress: AtomicUsize,
-}
-
-/// A call in progress; counted until dropped.
-struct Slot<'a>(&'a AtomicUsize);
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
+    in_progress: Limit,
 }
 
 impl Downstream {
@@ -75,24 +65,16 @@ impl Downstream {
             agent: ureq::AgentBuilder::new().timeout(config.timeout).build(),
             tracer,
             propagation,
-            max_concurrent: config.max_concurrent,
-            in_progress: AtomicUsize::new(0),
+            in_progress: Limit::new(config.max_concurrent),
         }
-    }
-
-    /// A place among the calls in progress, if one is free.
-    fn slot(&self) -> Option<Slot<'_>> {
-        let taken = self.in_progress.fetch_add(1, Ordering::AcqRel);
-        let slot = Slot(&self.in_progress);
-        (taken < self.max_concurrent).then_some(slot)
     }
 
     /// `GET` the downstream URL as a child of the active span; returns its body. Refused at once,
     /// without a span, when `DOWNSTREAM_MAX_CONCURRENT` calls are in progress.
     pub fn call(&self) -> Result<String, CallError> {
-        let Some(_slot) = self.slot() else {
+        let Some(_permit) = self.in_progress.try_acquire() else {
             return Err(CallError::Busy {
-                max: self.max_concurrent,
+                max: self.in_progress.max(),
             });
         };
         let parent = Context::current();

@@ -4,13 +4,15 @@
 //! [`config`] (environment, checked once) -> [`telemetry`] (the tracer provider and its
 //! bounded shutdown) -> [`server`] (rouille, a watchdog, the stop) -> [`app`] (the wiring) ->
 //! [`http_tracing`] (a SERVER span around every request, with [`propagation`]) -> [`routes`]
-//! (plain handlers; `/chain` through [`downstream`]).
+//! (plain handlers; `/chain` through [`downstream`], `/order` in [`order`]).
 
 pub mod app;
 pub mod config;
 pub mod downstream;
 pub mod healthcheck;
 pub mod http_tracing;
+pub mod limit;
+pub mod order;
 pub mod propagation;
 pub mod routes;
 pub mod server;

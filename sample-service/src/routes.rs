@@ -8,6 +8,7 @@ use opentelemetry::trace::Tracer;
 use rouille::{Request, Response};
 
 use crate::downstream::{CallError, Downstream};
+use crate::order::{Calls, Orders};
 use crate::telemetry::SharedTracer;
 
 /// What `GET /` answers, word for word the original lab's greeting (trailing space included).
@@ -24,6 +25,8 @@ pub enum Route {
     Health,
     /// `/chain`: calls the downstream service, so one trace crosses two services.
     Chain,
+    /// `/order`: several steps, each a span, with a slow part to find (notebook 06).
+    Order,
 }
 
 impl Route {
@@ -33,6 +36,7 @@ impl Route {
             "/" => Some(Route::Hello),
             "/healthz" => Some(Route::Health),
             "/chain" => Some(Route::Chain),
+            "/order" => Some(Route::Order),
             _ => None,
         }
     }
@@ -43,20 +47,26 @@ impl Route {
             Route::Hello => "/",
             Route::Health => "/healthz",
             Route::Chain => "/chain",
+            Route::Order => "/order",
         }
     }
 }
 
-/// The handlers, with the tracer `GET /` opens its manual span on and the downstream service
-/// `GET /chain` calls.
+/// The handlers, with the tracer `GET /` opens its manual span on, the downstream service
+/// `GET /chain` calls, and the work of `GET /order`.
 pub struct Routes {
     tracer: SharedTracer,
     downstream: Option<Downstream>,
+    orders: Orders,
 }
 
 impl Routes {
-    pub fn new(tracer: SharedTracer, downstream: Option<Downstream>) -> Routes {
-        Routes { tracer, downstream }
+    pub fn new(tracer: SharedTracer, downstream: Option<Downstream>, orders: Orders) -> Routes {
+        Routes {
+            tracer,
+            downstream,
+            orders,
+        }
     }
 
     /// Answers `request`, which matched `route` (`None`: nothing matched).
@@ -84,6 +94,20 @@ impl Routes {
             Route::Hello => self.hello(),
             Route::Health => Response::text("ok\n"),
             Route::Chain => self.chain(),
+            Route::Order => self.order(request),
+        }
+    }
+
+    fn order(&self, request: &Request) -> Response {
+        let calls = match request.get_param("calls").as_deref() {
+            Some("concurrent") => Calls::Concurrent,
+            _ => Calls::Sequential,
+        };
+        match self.orders.place(calls) {
+            Ok(answer) => Response::text(answer),
+            Err(busy) => Response::text(format!("{busy}\n"))
+                .with_status_code(503)
+                .with_unique_header("Retry-After", "1"),
         }
     }
 
@@ -135,7 +159,10 @@ mod tests {
             .with_simple_exporter(exporter.clone())
             .build();
         let tracer = Arc::new(BoxedTracer::new(Box::new(provider.tracer("test"))));
-        (Routes::new(tracer, None), exporter)
+        (
+            Routes::new(tracer.clone(), None, Orders::new(tracer, 2)),
+            exporter,
+        )
     }
 
     fn body(response: Response) -> String {

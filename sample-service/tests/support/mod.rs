@@ -261,6 +261,9 @@ pub struct ReceivedSpan {
     pub name: String,
     pub kind: String,
     pub status_code: String,
+    /// Nanoseconds since the Unix epoch.
+    pub start_ns: u128,
+    pub end_ns: u128,
     pub attributes: HashMap<String, String>,
 }
 
@@ -324,6 +327,8 @@ fn parse_debug_output(lines: &[String]) -> Vec<ReceivedSpan> {
                 "Name" => span.name = value,
                 "Kind" => span.kind = value,
                 "Status code" => span.status_code = value,
+                "Start time" => span.start_ns = value.parse().unwrap_or_default(),
+                "End time" => span.end_ns = value.parse().unwrap_or_default(),
                 "Events" | "Links" => section = Section::Other,
                 _ => {}
             }
