@@ -9,11 +9,13 @@
 //! that is not about tracing at all: running a notebook's web app in the background ([`serve`]).
 
 pub mod check;
+pub mod critical_path;
 pub mod jaeger;
 pub mod model;
 pub mod serve;
 pub mod waterfall;
 
+pub use critical_path::CriticalPath;
 pub use model::TraceSpan;
 pub use serve::{serve, Served};
 pub use waterfall::Waterfall;

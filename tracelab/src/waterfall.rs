@@ -3,13 +3,15 @@
 //!
 //! The picture is an SVG inside a little HTML, shown in Jupyter through evcxr's rich output
 //! (a cell whose value is a [`Waterfall`] displays it), and testable as text with
-//! [`Waterfall::to_html`].
+//! [`Waterfall::to_html`]. [`Waterfall::with_critical_path`] also marks each trace's critical path
+//! (see [`crate::critical_path`]) with a dark line inside the bars, as Jaeger's trace view does.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
 use opentelemetry_sdk::trace::SpanData;
 
+use crate::critical_path::CriticalPath;
 use crate::model::{human_duration, TraceSpan};
 
 const LABEL_WIDTH: usize = 300;
@@ -19,6 +21,7 @@ const ROW_HEIGHT: usize = 24;
 const HEADER_HEIGHT: usize = 28;
 const INDENT: usize = 16;
 const ERROR_COLOR: &str = "#d62728";
+const CRITICAL_COLOR: &str = "#111111";
 /// Service colors, in the order services first appear (colorblind-safe Okabe-Ito palette).
 const PALETTE: [&str; 7] = [
     "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442",
@@ -28,6 +31,8 @@ const PALETTE: [&str; 7] = [
 #[derive(Debug, Clone, Default)]
 pub struct Waterfall {
     spans: Vec<TraceSpan>,
+    /// Mark each trace's critical path.
+    critical_path: bool,
 }
 
 /// One drawn row.
@@ -57,6 +62,12 @@ impl Waterfall {
     /// Adds spans already in the drawing model (for example fetched from Jaeger).
     pub fn with_spans(mut self, spans: impl IntoIterator<Item = TraceSpan>) -> Waterfall {
         self.spans.extend(spans);
+        self
+    }
+
+    /// Marks each trace's critical path, and lists the time each span name spent on it.
+    pub fn with_critical_path(mut self) -> Waterfall {
+        self.critical_path = true;
         self
     }
 
@@ -101,12 +112,30 @@ impl Waterfall {
         );
         self.draw_legend(&mut svg, &colors);
         let mut y = legend_height;
+        let mut paths = Vec::new();
         for (trace_id, spans) in &traces {
-            y = draw_trace(&mut svg, trace_id, spans, &colors, y);
+            let path = self
+                .critical_path
+                .then(|| CriticalPath::of_trace(&self.spans, trace_id));
+            y = draw_trace(&mut svg, trace_id, spans, &colors, path.as_ref(), y);
+            paths.extend(path);
         }
         svg.push_str("</svg>");
+        let mut caption = String::new();
+        for path in &paths {
+            let parts: Vec<String> = path
+                .time_by_name()
+                .iter()
+                .map(|(name, ns)| format!("{} {}", escape(name), human_duration(*ns)))
+                .collect();
+            let _ = write!(
+                caption,
+                "<p class=\"tracelab-critical-path\">Critical path (the dark line): {}.</p>",
+                parts.join(", ")
+            );
+        }
         format!(
-            "<div class=\"tracelab\"><p>{} span(s) in {} trace(s). Hover over a bar for its ids and attributes.</p>{svg}</div>",
+            "<div class=\"tracelab\"><p>{} span(s) in {} trace(s). Hover over a bar for its ids and attributes.</p>{svg}{caption}</div>",
             self.spans.len(),
             traces.len()
         )
@@ -166,6 +195,7 @@ fn draw_trace(
     trace_id: &str,
     spans: &[&TraceSpan],
     colors: &[(&str, &'static str)],
+    critical_path: Option<&CriticalPath>,
     mut y: usize,
 ) -> usize {
     let start = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
@@ -213,6 +243,19 @@ fn draw_trace(
             y + 16,
             human_duration(span.duration_ns()),
         );
+        for segment in critical_path
+            .iter()
+            .flat_map(|path| &path.segments)
+            .filter(|segment| segment.span_id == span.span_id)
+        {
+            let _ = write!(
+                svg,
+                r#"<rect class="critical" x="{}" y="{}" width="{}" height="4" fill="{CRITICAL_COLOR}"/>"#,
+                LABEL_WIDTH + scale(segment.start_ns - start, total),
+                y + 9,
+                scale(segment.end_ns - segment.start_ns, total).max(1),
+            );
+        }
         y += ROW_HEIGHT;
     }
     y
@@ -431,6 +474,27 @@ mod tests {
             .to_html();
         assert!(html.contains("&lt;script&gt;&amp;"));
         assert!(!html.contains("<script>"));
+    }
+
+    #[test]
+    fn the_critical_path_is_marked_and_summed_up() {
+        let html = Waterfall::new()
+            .with_spans([
+                span("a", None, "GET /order", 0, 100),
+                span("b", Some("a"), "quote_item", 10, 60),
+                span("c", Some("a"), "quick", 10, 20),
+            ])
+            .with_critical_path()
+            .to_html();
+        assert_eq!(html.matches(r#"class="critical""#).count(), 3, "{html}");
+        assert!(
+            html.contains("Critical path (the dark line): GET /order 50 ns, quote_item 50 ns."),
+            "{html}"
+        );
+        let plain = Waterfall::new()
+            .with_spans([span("a", None, "GET /order", 0, 100)])
+            .to_html();
+        assert!(!plain.contains("critical"));
     }
 
     #[test]
