@@ -107,15 +107,12 @@ fn walk<'a>(
         .get(span.span_id.as_str())
         .cloned()
         .unwrap_or_default();
-    loop {
-        // The child that finished last among those that started before the cursor.
-        let Some(last) = kids
-            .iter()
-            .filter(|kid| kid.start_ns < cursor)
-            .max_by_key(|kid| kid.end_ns)
-        else {
-            break;
-        };
+    // Each time, the child that finished last among those that started before the cursor.
+    while let Some(last) = kids
+        .iter()
+        .filter(|kid| kid.start_ns < cursor)
+        .max_by_key(|kid| kid.end_ns)
+    {
         let last_end = last.end_ns.min(cursor);
         own(last_end, cursor, segments);
         walk(last, last_end, children, segments);
