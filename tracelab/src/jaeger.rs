@@ -40,13 +40,14 @@ pub enum JaegerError {
     #[error(
         "Jaeger is not reachable at {url} ({reason}). Start it with\n  \
          docker run --rm --name jaeger -d -p 16686:16686 -p 4317:4317 -p 4318:4318 {JAEGER_IMAGE}\n\
-         (or set JAEGER_QUERY_URL to where it runs), then run the export cell again and this one."
+         (or set JAEGER_QUERY_URL to where it runs), then send the spans again and run this cell again."
     )]
     Unreachable { url: String, reason: String },
     #[error(
         "Jaeger has no trace {trace_id} (asked for {waited:.1} s). Spans reach it only once \
-         exported: did the flush cell say `delivered`, and to this Jaeger? Run the cells from the \
-         export cell down again."
+         exported, to this Jaeger: in a notebook, did the flush cell say `delivered`? (Then run the \
+         cells from the export cell down again.) The sample service sends its spans every few \
+         seconds: run the cell again."
     )]
     NotFound { trace_id: String, waited: f64 },
     #[error("Jaeger at {url} answered HTTP {status}: {body}")]
@@ -63,14 +64,19 @@ pub enum JaegerError {
 #[derive(Debug, Clone)]
 pub struct Jaeger {
     base: String,
+    /// Where a browser opens Jaeger's UI: the query API's address unless told otherwise (inside
+    /// the Docker stack the notebook reaches `jaeger:16686`, the student's browser `localhost:8080`).
+    ui: String,
     agent: ureq::Agent,
 }
 
 impl Jaeger {
     /// A client for the query API at `base` (for example `http://localhost:16686`).
     pub fn new(base: impl Into<String>) -> Jaeger {
+        let base = base.into().trim_end_matches('/').to_owned();
         Jaeger {
-            base: base.into().trim_end_matches('/').to_owned(),
+            ui: base.clone(),
+            base,
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(5))
                 .build(),
@@ -78,16 +84,27 @@ impl Jaeger {
     }
 
     /// The client for `JAEGER_QUERY_URL` when it is set (the lab's Docker stack sets it), or
-    /// [`DEFAULT_QUERY_URL`].
+    /// [`DEFAULT_QUERY_URL`]; its page links lead to `JAEGER_UI_URL` when that is set.
     pub fn from_env() -> Jaeger {
-        Jaeger::new(
+        let jaeger = Jaeger::new(
             std::env::var("JAEGER_QUERY_URL").unwrap_or_else(|_| DEFAULT_QUERY_URL.to_owned()),
-        )
+        );
+        match std::env::var("JAEGER_UI_URL") {
+            Ok(ui) if !ui.trim().is_empty() => jaeger.with_ui(ui),
+            _ => jaeger,
+        }
     }
 
-    /// The page of Jaeger's UI that shows the trace (the UI and the API share one address).
+    /// The same client, with its page links leading to the UI at `ui` (for example
+    /// `http://localhost:8080`, where the lab's Docker stack publishes it).
+    pub fn with_ui(mut self, ui: impl Into<String>) -> Jaeger {
+        self.ui = ui.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The page of Jaeger's UI that shows the trace.
     pub fn trace_page(&self, trace_id: impl std::fmt::Display) -> String {
-        format!("{}/trace/{trace_id}", self.base)
+        format!("{}/trace/{trace_id}", self.ui)
     }
 
     /// The spans of the trace `trace_id` (32 hex digits; an SDK `TraceId` prints that way).
@@ -569,6 +586,13 @@ mod tests {
         assert_eq!(
             Jaeger::new("http://localhost:16686/").trace_page("4bf9"),
             "http://localhost:16686/trace/4bf9"
+        );
+        assert_eq!(
+            Jaeger::new("http://jaeger:16686")
+                .with_ui("http://localhost:8080/")
+                .trace_page("4bf9"),
+            "http://localhost:8080/trace/4bf9",
+            "inside the Docker stack the link leads where the browser finds the UI"
         );
     }
 }

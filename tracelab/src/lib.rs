@@ -6,17 +6,20 @@
 //! ([`waterfall`]), checking an exercise's spans with messages that say what is wrong
 //! ([`check`]), and fetching a trace back from Jaeger's query API to draw it the same way
 //! ([`jaeger`]). All three work on one small model of a span, [`model::TraceSpan`]. And one thing
-//! that is not about tracing at all: running a notebook's web app in the background ([`serve`]).
+//! that is not about tracing at all: running a notebook's web app in the background ([`serve`]);
+//! and one request to a traced service whose trace id it reads from the answer ([`request`]).
 
 pub mod check;
 pub mod critical_path;
 pub mod jaeger;
 pub mod model;
+pub mod request;
 pub mod serve;
 pub mod waterfall;
 
 pub use critical_path::CriticalPath;
 pub use model::TraceSpan;
+pub use request::traced_get;
 pub use serve::{serve, Served};
 pub use waterfall::Waterfall;
 
