@@ -148,7 +148,7 @@ def collector(tmp_path_factory):
     log = open(log_path, "w")
     process = subprocess.Popen(
         [agent, "start", "--otlp-grpc-endpoint", f"127.0.0.1:{grpc}", "--otlp-http-endpoint", f"127.0.0.1:{http}",
-         "--exporter", "blackhole", "--debug-log", "traces", "--debug-log-verbosity", "detailed"],
+         "--exporter", "blackhole", "--debug-log", "traces", "--debug-log", "logs", "--debug-log-verbosity", "detailed"],
         stdout=log, stderr=subprocess.STDOUT,
     )
     try:
@@ -424,19 +424,36 @@ def test_05_span_features_and_the_sampled_share(graded):
     assert "links to trace" in out
 
 
-def received_spans(log_path):
-    """(trace id, span name) of every span in the collector's log (the OpenTelemetry Collector's
-    debug output: `Span #N` blocks with `Trace ID : ...` and `Name : ...` lines)."""
-    spans, trace = [], None
+def received(log_path):
+    """The spans and log records in the collector's log (the OpenTelemetry Collector's debug
+    output: `Span #N` and `LogRecord #N` blocks), each as a dict of its fields: `Trace ID`,
+    `Parent ID`, `ID`, `Name` for a span; `Trace ID`, `Span ID`, `Body` for a log record."""
+    spans, logs, current = [], [], None
     for line in log_path.read_text().splitlines():
-        field, _, value = line.strip().partition(":")
-        if line.strip().startswith("Span #"):
-            trace = None
-        elif field.strip() == "Trace ID":
-            trace = value.strip()
-        elif field.strip() == "Name" and trace:
-            spans.append((trace, value.strip()))
-    return spans
+        text = line.strip()
+        if text.startswith("Span #"):
+            current = {}
+            spans.append(current)
+        elif text.startswith("LogRecord #"):
+            current = {}
+            logs.append(current)
+        elif text.startswith(("ResourceSpans #", "ResourceLog #", "ScopeSpans #", "ScopeLogs #")):
+            current = None
+        elif current is not None and not text.startswith("->") and ":" in text:
+            field, _, value = text.partition(":")
+            current.setdefault(field.strip(), value.strip())
+    return spans, logs
+
+
+def wait_for_received(log_path, found, timeout=15):
+    """`received(log_path)` once `found(spans, logs)` is true, or after `timeout` seconds: the
+    senders' batch processors send every few seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        spans, logs = received(log_path)
+        if found(spans, logs) or time.monotonic() > deadline:
+            return spans, logs
+        time.sleep(0.5)
 
 
 def test_06_finds_the_slow_part_and_measures_the_fix(graded):
@@ -457,13 +474,47 @@ def test_06_finds_the_slow_part_and_measures_the_fix(graded):
     sent = re.search(r"GET http://127\.0\.0\.1:\d+/order -> 200 in \d+ ms, trace ([0-9a-f]{32})", out)
     assert sent, out
     assert "Jaeger is not reachable" in out
-    deadline = time.monotonic() + 15  # the service sends its spans in batches every few seconds
-    while True:
-        names = {name for trace, name in received_spans(graded["collector"]["log"]) if trace == sent.group(1)}
-        if {"GET /order", "load_customer", "wait_for_connection", "quote_item", "read_price_cache"} <= names or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert {"GET /order", "load_customer", "wait_for_connection", "quote_item", "read_price_cache"} <= names, names
+    expected = {"GET /order", "load_customer", "wait_for_connection", "quote_item", "read_price_cache"}
+
+    def names_in_trace(spans):
+        return {span.get("Name") for span in spans if span.get("Trace ID") == sent.group(1)}
+
+    spans, _ = wait_for_received(graded["collector"]["log"], lambda spans, _: expected <= names_in_trace(spans))
+    assert expected <= names_in_trace(spans), names_in_trace(spans)
+
+
+def test_07_tracing_spans_and_log_records_reach_the_collector(graded):
+    notebook = assert_solved_lesson_passes(graded, "07-the-tracing-crate")
+    out = stdout(notebook)
+    assert "INFO test_span_01:test_span_02: SRE and DevOps work together!!!" in out, "the fmt layer's line"
+    assert "spans: delivered to" in out and "log records: delivered to" in out
+    traceparent = re.search(r'calling inventory traceparent="00-([0-9a-f]{32})-([0-9a-f]{16})-01"', out)
+    assert traceparent, "the global propagator wrote the traceparent"
+
+    def carried(spans, logs):
+        """(order, email, records): a handle_order_fixed span whose send_email is its child, and
+        the log records of its trace; the student version's runs of the stub leave others."""
+        for order in (span for span in spans if span.get("Name") == "handle_order_fixed"):
+            for email in (span for span in spans if span.get("Name") == "send_email" and span.get("Parent ID") == order["ID"]):
+                records = [log for log in logs if log.get("Trace ID") == order["Trace ID"]]
+                if records:
+                    return order, email, records
+        return None
+
+    spans, logs = wait_for_received(graded["collector"]["log"], lambda spans, logs: carried(spans, logs) is not None)
+    found = carried(spans, logs)
+    assert found, (
+        "no handle_order_fixed with send_email as its child and a log record of its trace at the collector: "
+        f"{[s for s in spans if s.get('Name') in ('handle_order_fixed', 'send_email')]} {logs[-3:]}"
+    )
+    order, email, records = found
+    # The span made in the spawned task is the #[instrument] span's child, in its trace, and the log
+    # record made in it carries that trace id and its span id.
+    assert email["Trace ID"] == order["Trace ID"]
+    assert any(log.get("Body") == "Str(confirmation sent)" and log.get("Span ID") == email["ID"] for log in records), records
+    # The call across the headers: POST /reserve continued the trace the traceparent named.
+    reserve = [span for span in spans if span.get("Name") == "POST /reserve"]
+    assert any(span["Trace ID"] == traceparent.group(1) and span.get("Parent ID") == traceparent.group(2) for span in reserve), reserve
 
 
 # ---------------------------------------------------------------- the course's form
