@@ -91,7 +91,7 @@ LESSONS=notebooks/solved/en
 
 # Every `:dep` line of every lesson, plus the evcxr version: what the warm cache is for.
 warm_key() {
-    { echo "$EVCXR_VERSION"; cat "$LESSONS"/*.ipynb | grep -o ':dep [^"]*' | sort -u; } | sha256sum | cut -c1-16
+    { echo "$EVCXR_VERSION"; cat "$LESSONS"/*.ipynb | grep -o ':dep .*' | sort -u; } | sha256sum | cut -c1-16
 }
 
 check() {

@@ -125,22 +125,7 @@ fn walk<'a>(
 mod tests {
     use super::*;
 
-    fn span(id: &str, parent: Option<&str>, name: &str, start: u128, end: u128) -> TraceSpan {
-        TraceSpan {
-            trace_id: "t".into(),
-            span_id: id.into(),
-            parent_id: parent.map(str::to_owned),
-            name: name.into(),
-            service: "shop".into(),
-            scope: "shop".into(),
-            kind: "internal".into(),
-            start_ns: start,
-            end_ns: end,
-            error: None,
-            attributes: vec![],
-            events: vec![],
-        }
-    }
+    use crate::model::test_span as span;
 
     #[test]
     fn sequential_children_are_all_on_the_path_and_the_gaps_are_the_parents() {
@@ -150,7 +135,7 @@ mod tests {
             span("b", Some("r"), "quote_item", 30, 50),
             span("c", Some("r"), "quote_item", 50, 70),
         ];
-        let path = CriticalPath::of_trace(&spans, "t");
+        let path = CriticalPath::of_trace(&spans, "4bf92f3577b34da6a3ce929d0e0e4736");
         let total: u128 = path.segments.iter().map(|s| s.end_ns - s.start_ns).sum();
         assert_eq!(total, 100, "the path covers the whole request: {path:?}");
         assert_eq!(
@@ -167,7 +152,7 @@ mod tests {
             span("b", Some("r"), "quote slow", 10, 50),
             span("c", Some("b"), "inside slow", 20, 40),
         ];
-        let path = CriticalPath::of_trace(&spans, "t");
+        let path = CriticalPath::of_trace(&spans, "4bf92f3577b34da6a3ce929d0e0e4736");
         assert!(
             !path.contains("a"),
             "the fast call did not hold the request up: {path:?}"

@@ -118,6 +118,32 @@ pub fn human_duration(ns: u128) -> String {
     }
 }
 
+/// A span of the trace `4bf92f3577b34da6a3ce929d0e0e4736` from the service `frontend`, for the
+/// unit tests of what draws and measures spans.
+#[cfg(test)]
+pub(crate) fn test_span(
+    id: &str,
+    parent: Option<&str>,
+    name: &str,
+    start: u128,
+    end: u128,
+) -> TraceSpan {
+    TraceSpan {
+        trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+        span_id: id.into(),
+        parent_id: parent.map(str::to_owned),
+        name: name.into(),
+        service: "frontend".into(),
+        scope: "frontend".into(),
+        kind: "internal".into(),
+        start_ns: start,
+        end_ns: end,
+        error: None,
+        attributes: vec![],
+        events: vec![],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

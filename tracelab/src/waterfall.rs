@@ -341,22 +341,7 @@ pub(crate) fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn span(id: &str, parent: Option<&str>, name: &str, start: u128, end: u128) -> TraceSpan {
-        TraceSpan {
-            trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
-            span_id: id.into(),
-            parent_id: parent.map(str::to_owned),
-            name: name.into(),
-            service: "frontend".into(),
-            scope: "frontend".into(),
-            kind: "internal".into(),
-            start_ns: start,
-            end_ns: end,
-            error: None,
-            attributes: vec![],
-            events: vec![],
-        }
-    }
+    use crate::model::test_span as span;
 
     fn names_in_order(waterfall: &Waterfall) -> Vec<(String, usize)> {
         let traces = waterfall.traces();
