@@ -142,7 +142,14 @@ def main():
     parser.add_argument("--warmup", type=int, default=2_000, help="requests before the counters are zeroed")
     parser.add_argument("--quick", action="store_true", help="200 requests per case, only to check the script works")
     parser.add_argument("--keep", type=Path, help="copy the callgrind dumps into this folder")
+    parser.add_argument("--cases", default=",".join(name for name, _ in CASES),
+                        help="the cases to count, comma-separated (default: all of them)")
     args = parser.parse_args()
+    chosen = [name.strip() for name in args.cases.split(",")]
+    unknown = [name for name in chosen if name not in dict(CASES)]
+    if unknown:
+        fail(f"--cases {args.cases!r}: unknown case {unknown[0]!r}; expected some of: "
+             + ", ".join(name for name, _ in CASES))
     if args.quick:
         args.requests, args.warmup = 200, 100
     if args.requests < 1 or args.warmup < 1:
@@ -160,6 +167,8 @@ def main():
         print(f"instructions: {args.requests} counted requests per case after {args.warmup} warm-up ones, "
               "under callgrind (about 30 s per case for 20,000)", flush=True)
         for name, case in CASES:
+            if name not in chosen:
+                continue
             result = measure(name, case, workdir, args.warmup, args.requests)
             received = "-" if result["received"] is None else f"{result['received']}"
             print(f"  {name:>12}: {result['per_request']:>9,.0f} instructions/request  spans received {received}"
@@ -173,11 +182,12 @@ def main():
     print()
     print("| case | instructions per request | over the bare rouille server | spans received |")
     print("|---|---|---|---|")
-    floor = by_name["bare rouille"]["per_request"]
+    floor = by_name["bare rouille"]["per_request"] if "bare rouille" in by_name else None
     for result in results:
         expected = SPANS_PER_REQUEST * args.requests
         spans = "-" if result["received"] is None else f"{result['received']:,}/{expected:,}"
-        print(f"| {result['name']} | {result['per_request']:,.0f} | {result['per_request'] - floor:+,.0f} | {spans} |")
+        over = "-" if floor is None else f"{result['per_request'] - floor:+,.0f}"
+        print(f"| {result['name']} | {result['per_request']:,.0f} | {over} | {spans} |")
     if args.keep:
         print(f"\ninstructions: dumps kept in {args.keep}; see where they go with "
               f"callgrind_annotate --inclusive=yes {args.keep}/callgrind.otlp-http.out")

@@ -37,7 +37,7 @@ impl App {
             // Without a Host header, `server.address` falls back to the address the server
             // listens on (HTTP/1.1 clients always send Host, so this is rare).
             tracing: HttpTracing::new(
-                tracer.clone(),
+                (!config.telemetry.sdk_disabled).then(|| tracer.clone()),
                 propagation,
                 local,
                 config.telemetry.attribute_value_limit,

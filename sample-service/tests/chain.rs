@@ -85,6 +85,39 @@ fn a_request_through_two_services_is_one_trace() {
     );
 }
 
+#[test]
+fn a_service_with_the_sdk_disabled_passes_the_callers_trace_on() {
+    let collector = Collector::start();
+    let mut backend = start(&otlp_to(&collector, "backend"));
+    let mut frontend = start(&[
+        ("OTEL_SDK_DISABLED", "true".to_owned()),
+        ("DOWNSTREAM_URL", backend.url("/")),
+    ]);
+    let (trace_id, caller_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+    let traceparent = format!("00-{trace_id}-{caller_span}-01");
+    let reply = get(&frontend.url("/chain"), &[("traceparent", &traceparent)]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        !reply.headers.contains_key("traceresponse"),
+        "no span, no traceresponse: {:?}",
+        reply.headers
+    );
+    frontend.stop();
+    backend.stop();
+
+    let spans = collector.wait_for_spans("the backend's spans", |spans| spans.len() >= 2);
+    let downstream = one(&spans, "backend", "GET /", "SPAN_KIND_SERVER");
+    assert_eq!(downstream.trace_id, trace_id, "the caller's trace goes on");
+    assert_eq!(
+        downstream.parent_id, caller_span,
+        "the frontend made no span in between"
+    );
+    assert!(
+        spans.iter().all(|span| span.service_name == "backend"),
+        "{spans:#?}"
+    );
+}
+
 /// `GET /chain` with `env` on a frontend exporting to a collector: the answer and the CLIENT span.
 fn chain_with(
     extra: &[(&'static str, String)],

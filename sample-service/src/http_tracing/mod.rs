@@ -38,7 +38,8 @@ pub const TRACE_RESPONSE_HEADER: &str = "traceresponse";
 
 /// Wraps request handlers in SERVER spans.
 pub struct HttpTracing {
-    tracer: SharedTracer,
+    /// `None` when the SDK is disabled: then no span would record, and none is made.
+    tracer: Option<SharedTracer>,
     propagation: Arc<Propagation>,
     /// Where the server listens: `server.address`/`server.port` when the request has no `Host`.
     local_addr: SocketAddr,
@@ -48,7 +49,7 @@ pub struct HttpTracing {
 
 impl HttpTracing {
     pub fn new(
-        tracer: SharedTracer,
+        tracer: Option<SharedTracer>,
         propagation: Arc<Propagation>,
         local_addr: SocketAddr,
         attribute_value_limit: usize,
@@ -69,28 +70,23 @@ impl HttpTracing {
         route: Option<&'static str>,
         handler: impl FnOnce() -> Response,
     ) -> Response {
-        let cx = self.start(request, route);
+        let parent = self.propagation.extract(&RequestHeaders(request));
+        let Some(tracer) = &self.tracer else {
+            // The SDK is disabled: a span would record nothing, so none is made, no attribute
+            // is built and no `traceresponse` is sent. The caller's context is still made
+            // current, so that `/chain` passes the caller's trace on.
+            return run(&parent, handler);
+        };
+        let cx = start(
+            tracer,
+            parent,
+            request,
+            route,
+            self.local_addr,
+            self.attribute_value_limit,
+        );
         let response = run(&cx, handler);
         self.respond(&cx, response)
-    }
-
-    /// The span of `request`, started in the caller's context, as a context of its own.
-    fn start(&self, request: &Request, route: Option<&'static str>) -> Context {
-        let parent = self.propagation.extract(&RequestHeaders(request));
-        let method = Method::of(request.method());
-        let span = self
-            .tracer
-            .span_builder(span_name(method, route))
-            .with_kind(SpanKind::Server)
-            .with_attributes(request_attributes(
-                request,
-                method,
-                route,
-                self.local_addr,
-                self.attribute_value_limit,
-            ))
-            .start_with_context(&*self.tracer, &parent);
-        parent.with_span(span)
     }
 
     /// Records the response on the span, ends it, and returns the response with its
@@ -111,6 +107,25 @@ impl HttpTracing {
         span.end();
         response
     }
+}
+
+/// The span of `request`, started in the caller's context `parent`, as a context of its own.
+/// `local` is where the server listens; `limit` bounds the client's values on the span.
+fn start(
+    tracer: &SharedTracer,
+    parent: Context,
+    request: &Request,
+    route: Option<&'static str>,
+    local: SocketAddr,
+    limit: usize,
+) -> Context {
+    let method = Method::of(request.method());
+    let span = tracer
+        .span_builder(span_name(method, route))
+        .with_kind(SpanKind::Server)
+        .with_attributes(request_attributes(request, method, route, local, limit))
+        .start_with_context(&**tracer, &parent);
+    parent.with_span(span)
 }
 
 /// Runs `handler` with the span of `cx` active; a panic becomes an `exception` event and a 500.
@@ -192,7 +207,7 @@ mod tests {
             .build();
         let tracer: SharedTracer = Arc::new(BoxedTracer::new(Box::new(provider.tracer("test"))));
         let tracing = HttpTracing::new(
-            tracer,
+            Some(tracer),
             Arc::new(Propagation::new()),
             LOCAL.parse().unwrap(),
             1024,
@@ -489,12 +504,9 @@ mod tests {
     }
 
     #[test]
-    fn with_the_sdk_disabled_no_span_and_no_traceresponse_but_the_request_is_served() {
-        let tracer: SharedTracer = Arc::new(BoxedTracer::new(Box::new(
-            opentelemetry::trace::noop::NoopTracer::new(),
-        )));
+    fn with_the_sdk_disabled_no_span_and_no_traceresponse_but_the_callers_context_passes_on() {
         let tracing = HttpTracing::new(
-            tracer,
+            None,
             Arc::new(Propagation::new()),
             LOCAL.parse().unwrap(),
             1024,
@@ -502,5 +514,24 @@ mod tests {
         let response = tracing.trace(&request("GET", "/", &[]), Some("/"), ok);
         assert_eq!(response.status_code, 200);
         assert_eq!(response_header(&response, TRACE_RESPONSE_HEADER), None);
+
+        let traceparent = format!("00-{PARENT_TRACE}-{PARENT_SPAN}-01");
+        let seen = std::cell::Cell::new(None);
+        let response = tracing.trace(
+            &request("GET", "/chain", &[("traceparent", &traceparent)]),
+            Some("/chain"),
+            || {
+                let cx = Context::current();
+                let span = cx.span();
+                seen.set(Some((span.span_context().trace_id(), span.is_recording())));
+                ok()
+            },
+        );
+        assert_eq!(response_header(&response, TRACE_RESPONSE_HEADER), None);
+        assert_eq!(
+            seen.get(),
+            Some((TraceId::from_hex(PARENT_TRACE).unwrap(), false)),
+            "the handler runs in the caller's context, with no span of its own"
+        );
     }
 }
