@@ -9,6 +9,10 @@ use std::net::SocketAddr;
 
 use rouille::{Response, Server};
 
+/// The service's allocator, so that the difference between the two is the service's own work.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let addr: SocketAddr = std::env::args()
         .nth(1)
