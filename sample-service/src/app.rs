@@ -59,7 +59,7 @@ impl App {
     /// Answers `request`, inside its SERVER span.
     pub fn handle(&self, request: &Request) -> Response {
         let route = Route::find(request);
-        self.tracing.trace(request, route.map(Route::template), || {
+        self.tracing.trace(request, route.map(Route::matched), || {
             if self.stopping.load(Ordering::Acquire) {
                 return Response::text("the service is stopping\n")
                     .with_status_code(503)

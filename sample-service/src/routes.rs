@@ -8,6 +8,8 @@ use opentelemetry::trace::Tracer;
 use rouille::{Request, Response};
 
 use crate::downstream::{CallError, Downstream};
+use crate::http_tracing::attributes::MatchedRoute;
+use crate::matched_route;
 use crate::order::{Calls, Orders};
 use crate::telemetry::SharedTracer;
 
@@ -32,7 +34,17 @@ pub enum Route {
 impl Route {
     /// The route for `request`'s path, if any.
     pub fn find(request: &Request) -> Option<Route> {
-        match request.url().as_str() {
+        let raw_path = request.raw_url().split('?').next().unwrap_or_default();
+        if raw_path.contains('%') {
+            // Percent-encoded (`/%68ealthz`): decoded, as rouille's own router matches it.
+            Route::of_path(&request.url())
+        } else {
+            Route::of_path(raw_path) // the common case, which needs no copy
+        }
+    }
+
+    fn of_path(path: &str) -> Option<Route> {
+        match path {
             "/" => Some(Route::Hello),
             "/healthz" => Some(Route::Health),
             "/chain" => Some(Route::Chain),
@@ -43,11 +55,16 @@ impl Route {
 
     /// The route template, as `http.route` and span names want it.
     pub fn template(self) -> &'static str {
+        self.matched().template
+    }
+
+    /// The route as the tracing layer names its span.
+    pub fn matched(self) -> MatchedRoute {
         match self {
-            Route::Hello => "/",
-            Route::Health => "/healthz",
-            Route::Chain => "/chain",
-            Route::Order => "/order",
+            Route::Hello => matched_route!("/"),
+            Route::Health => matched_route!("/healthz"),
+            Route::Chain => matched_route!("/chain"),
+            Route::Order => matched_route!("/order"),
         }
     }
 }
@@ -203,6 +220,22 @@ mod tests {
             routes.respond(Route::find(&request), &request).status_code,
             200
         );
+    }
+
+    #[test]
+    fn routes_match_with_a_query_and_when_percent_encoded_and_name_their_get_spans() {
+        for (target, route) in [
+            ("/?lang=pt", Route::Hello),
+            ("/healthz?", Route::Health),
+            ("/%68ealthz", Route::Health),
+            ("/ch%61in?x=%2F", Route::Chain),
+            ("/order", Route::Order),
+        ] {
+            assert_eq!(Route::find(&get(target)), Some(route), "{target}");
+            let matched = route.matched();
+            assert_eq!(matched.get_span_name, format!("GET {}", matched.template));
+        }
+        assert_eq!(Route::find(&get("/%2F")), None);
     }
 
     #[test]

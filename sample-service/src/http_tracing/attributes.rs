@@ -6,10 +6,18 @@
 //! is cut to the configured length (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, 1024 bytes by default),
 //! so that a span's size, the export queue's memory and one export's size have a bound whatever
 //! the requests carry. The SDK (0.33) does not apply that variable itself.
+//!
+//! This runs for every request, so it avoids work the request does not need: span names and
+//! `url.path` of matched routes are static strings, and each worker thread keeps the client
+//! address and the `Host` header of its last request, already formatted and parsed, for the next
+//! one, which almost always comes from the same client to the same host.
 
-use std::net::SocketAddr;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
-use opentelemetry::KeyValue;
+use opentelemetry::{KeyValue, Value};
 use opentelemetry_semantic_conventions::attribute::{
     CLIENT_ADDRESS, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_ROUTE,
     NETWORK_PEER_ADDRESS, NETWORK_PEER_PORT, NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT,
@@ -54,11 +62,32 @@ impl Method {
     }
 }
 
+/// A route the server matched: its template (`/users/{id}`, not `/users/42`), as `http.route`
+/// wants it, and the name of the span of a `GET` to it (`GET /users/{id}`), written out by the
+/// router with [`matched_route!`](crate::matched_route) so that the common case formats nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchedRoute {
+    pub template: &'static str,
+    pub get_span_name: &'static str,
+}
+
+/// The [`MatchedRoute`] of `$template`, its `GET` span name joined at compile time.
+#[macro_export]
+macro_rules! matched_route {
+    ($template:literal) => {
+        $crate::http_tracing::attributes::MatchedRoute {
+            template: $template,
+            get_span_name: concat!("GET ", $template),
+        }
+    };
+}
+
 /// `GET /` when a route matched, just `GET` when none did (the conventions' naming).
-pub fn span_name(method: Method, route: Option<&str>) -> String {
-    match route {
-        Some(route) => format!("{} {route}", method.span_name_part()),
-        None => method.span_name_part().to_owned(),
+pub fn span_name(method: Method, route: Option<MatchedRoute>) -> Cow<'static, str> {
+    match (method, route) {
+        (Method::Known("GET"), Some(route)) => Cow::Borrowed(route.get_span_name),
+        (_, Some(route)) => Cow::Owned(format!("{} {}", method.span_name_part(), route.template)),
+        (_, None) => Cow::Borrowed(method.span_name_part()),
     }
 }
 
@@ -67,17 +96,22 @@ pub fn span_name(method: Method, route: Option<&str>) -> String {
 pub fn request_attributes(
     request: &Request,
     method: Method,
-    route: Option<&'static str>,
+    route: Option<MatchedRoute>,
     local: SocketAddr,
     limit: usize,
 ) -> Vec<KeyValue> {
     let from_client = |value: &str| truncate(value, limit).to_owned();
     let (path, query) = split_target(request.raw_url());
+    let path: Value = match route {
+        Some(route) if route.template == path => route.template.into(),
+        _ => from_client(path).into(),
+    };
     let scheme = if request.is_secure() { "https" } else { "http" };
-    let client = request.remote_addr().ip().to_string();
-    let mut attributes = vec![
+    let client = LAST_SEEN.with_borrow_mut(|last| last.client(request.remote_addr().ip()));
+    let mut attributes = Vec::with_capacity(12);
+    attributes.extend([
         KeyValue::new(HTTP_REQUEST_METHOD, method.semconv_value()),
-        KeyValue::new(URL_PATH, from_client(path)),
+        KeyValue::new(URL_PATH, path),
         KeyValue::new(URL_SCHEME, scheme),
         // rouille hands handlers no HTTP version; its server, tiny_http, speaks HTTP/1.x only
         // and every client in this lab (curl, browsers, wrk, Docker's health check) uses 1.1.
@@ -85,7 +119,7 @@ pub fn request_attributes(
         KeyValue::new(CLIENT_ADDRESS, client.clone()),
         KeyValue::new(NETWORK_PEER_ADDRESS, client),
         KeyValue::new(NETWORK_PEER_PORT, i64::from(request.remote_addr().port())),
-    ];
+    ]);
     if let Method::Other = method {
         attributes.push(KeyValue::new(
             HTTP_REQUEST_METHOD_ORIGINAL,
@@ -96,10 +130,11 @@ pub fn request_attributes(
         attributes.push(KeyValue::new(URL_QUERY, from_client(query)));
     }
     if let Some(route) = route {
-        attributes.push(KeyValue::new(HTTP_ROUTE, route));
+        attributes.push(KeyValue::new(HTTP_ROUTE, route.template));
     }
-    let (address, port) = server_address(request, scheme, local);
-    attributes.push(KeyValue::new(SERVER_ADDRESS, from_client(&address)));
+    let (address, port) =
+        LAST_SEEN.with_borrow_mut(|last| last.server(request.header("Host"), scheme, local, limit));
+    attributes.push(KeyValue::new(SERVER_ADDRESS, address));
     attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
     if let Some(agent) = request.header("User-Agent") {
         attributes.push(KeyValue::new(USER_AGENT_ORIGINAL, from_client(agent)));
@@ -127,20 +162,77 @@ fn split_target(raw_url: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// The server's name and port as the client addressed it (the `Host` header), else the socket
-/// the server listens on.
-fn server_address(request: &Request, scheme: &str, local: SocketAddr) -> (String, u16) {
-    let from_host = request
-        .header("Host")
+/// The server's name and port as the client addressed it (the `Host` header, cut to `limit`),
+/// else the socket the server listens on.
+fn server_address(
+    host: Option<&str>,
+    scheme: &str,
+    local: SocketAddr,
+    limit: usize,
+) -> (Arc<str>, u16) {
+    let from_host = host
         .and_then(|host| host.parse::<http::uri::Authority>().ok())
         .map(|authority| {
             let default_port = if scheme == "https" { 443 } else { 80 };
             (
-                authority.host().to_owned(),
+                Arc::from(truncate(authority.host(), limit)),
                 authority.port_u16().unwrap_or(default_port),
             )
         });
-    from_host.unwrap_or_else(|| (local.ip().to_string(), local.port()))
+    from_host.unwrap_or_else(|| (Arc::from(local.ip().to_string()), local.port()))
+}
+
+thread_local! {
+    /// What this worker thread's last request had, already turned into attribute values.
+    static LAST_SEEN: RefCell<LastSeen> = const { RefCell::new(LastSeen { client: None, server: None }) };
+}
+
+/// A one-entry memo of the values every request of a client has in common. Keeping the last one
+/// per thread needs no lock and no bound: a request unlike the last simply replaces it.
+struct LastSeen {
+    client: Option<(IpAddr, Arc<str>)>,
+    server: Option<(HostKey, (Arc<str>, u16))>,
+}
+
+/// A `Host` header and the scheme and limit it was read with.
+type HostKey = (String, &'static str, usize);
+
+impl LastSeen {
+    /// `ip` as text, formatted only when it differs from the last request's.
+    fn client(&mut self, ip: IpAddr) -> Arc<str> {
+        match &self.client {
+            Some((last, text)) if *last == ip => text.clone(),
+            _ => {
+                let text: Arc<str> = Arc::from(ip.to_string());
+                self.client = Some((ip, text.clone()));
+                text
+            }
+        }
+    }
+
+    /// [`server_address`], parsed only when the `Host` header differs from the last request's.
+    fn server(
+        &mut self,
+        host: Option<&str>,
+        scheme: &'static str,
+        local: SocketAddr,
+        limit: usize,
+    ) -> (Arc<str>, u16) {
+        let Some(host) = host else {
+            return server_address(None, scheme, local, limit);
+        };
+        if let Some(((last_host, last_scheme, last_limit), value)) = &self.server {
+            if last_host == host && *last_scheme == scheme && *last_limit == limit {
+                return value.clone();
+            }
+        }
+        let value = server_address(Some(host), scheme, local, limit);
+        // A long Host is cut to `limit` on the span; the key keeps no more than that either.
+        if host.len() <= limit {
+            self.server = Some(((host.to_owned(), scheme, limit), value.clone()));
+        }
+        value
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +251,89 @@ mod tests {
         assert_eq!(truncate("abcdef", 4), "abcd");
         assert_eq!(truncate("abc", 4), "abc");
         assert_eq!(truncate("aé", 2), "a", "é is two bytes: it does not fit");
+    }
+
+    #[test]
+    fn the_memo_of_the_last_request_never_answers_for_a_different_one() {
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let cases = [
+            (
+                "10.0.0.1:4000",
+                Some("a.example:8081"),
+                64,
+                "10.0.0.1",
+                "a.example",
+                8081,
+            ),
+            (
+                "10.0.0.2:4000",
+                Some("b.example"),
+                64,
+                "10.0.0.2",
+                "b.example",
+                80,
+            ),
+            (
+                "10.0.0.2:4001",
+                Some("b.example"),
+                64,
+                "10.0.0.2",
+                "b.example",
+                80,
+            ),
+            ("[::1]:4000", None, 64, "::1", "127.0.0.1", 5000),
+            (
+                "10.0.0.1:4000",
+                Some("a.example:8081"),
+                64,
+                "10.0.0.1",
+                "a.example",
+                8081,
+            ),
+            (
+                "10.0.0.1:4000",
+                Some("a.example:8081"),
+                3,
+                "10.0.0.1",
+                "a.e",
+                8081,
+            ),
+            (
+                "10.0.0.1:4000",
+                Some("a.example:8081"),
+                64,
+                "10.0.0.1",
+                "a.example",
+                8081,
+            ),
+        ];
+        for (client, host, limit, client_address, server_address, server_port) in cases {
+            let headers = host
+                .map(|h| ("Host".to_owned(), h.to_owned()))
+                .into_iter()
+                .collect();
+            let request =
+                Request::fake_http_from(client.parse().unwrap(), "GET", "/", headers, Vec::new());
+            let attributes = request_attributes(&request, Method::of("GET"), None, local, limit);
+            let value = |key: &str| {
+                attributes
+                    .iter()
+                    .find(|kv| kv.key.as_str() == key)
+                    .map(|kv| kv.value.clone())
+            };
+            assert_eq!(
+                value(CLIENT_ADDRESS),
+                Some(client_address.into()),
+                "{client}"
+            );
+            assert_eq!(value(NETWORK_PEER_ADDRESS), Some(client_address.into()));
+            assert_eq!(
+                value(SERVER_ADDRESS),
+                Some(server_address.into()),
+                "{host:?}"
+            );
+            assert_eq!(value(SERVER_PORT), Some(i64::from(server_port).into()));
+        }
     }
 
     #[test]

@@ -29,9 +29,9 @@ use opentelemetry_semantic_conventions::attribute::{
 };
 use rouille::{Request, Response};
 
-use crate::propagation::Propagation;
+use crate::propagation::{traceparent, Propagation};
 use crate::telemetry::SharedTracer;
-use attributes::{request_attributes, span_name, Method};
+use attributes::{request_attributes, span_name, MatchedRoute, Method};
 
 /// The response header that carries the server span's context back to the caller.
 pub const TRACE_RESPONSE_HEADER: &str = "traceresponse";
@@ -62,12 +62,12 @@ impl HttpTracing {
         }
     }
 
-    /// Runs `handler` inside a SERVER span for `request`. `route` is the matched route template
-    /// (`/users/{id}`, not `/users/42`), or `None` when nothing matched.
+    /// Runs `handler` inside a SERVER span for `request`. `route` is the route that matched, or
+    /// `None` when none did.
     pub fn trace(
         &self,
         request: &Request,
-        route: Option<&'static str>,
+        route: Option<MatchedRoute>,
         handler: impl FnOnce() -> Response,
     ) -> Response {
         let parent = self.propagation.extract(&RequestHeaders(request));
@@ -100,7 +100,7 @@ impl HttpTracing {
             span.set_attribute(KeyValue::new(ERROR_TYPE, status.to_string()));
             span.set_status(Status::error(""));
         }
-        let response = match self.propagation.traceparent(cx) {
+        let response = match traceparent(cx) {
             Some(value) => response.with_unique_header(TRACE_RESPONSE_HEADER, value),
             None => response,
         };
@@ -115,7 +115,7 @@ fn start(
     tracer: &SharedTracer,
     parent: Context,
     request: &Request,
-    route: Option<&'static str>,
+    route: Option<MatchedRoute>,
     local: SocketAddr,
     limit: usize,
 ) -> Context {
@@ -265,7 +265,9 @@ mod tests {
             "/?lang=pt",
             &[("Host", "lab.example:8081"), ("User-Agent", "curl/8.5.0")],
         );
-        let response = h.tracing.trace(&request, Some("/"), ok);
+        let response = h
+            .tracing
+            .trace(&request, Some(crate::matched_route!("/")), ok);
         assert_eq!(response.status_code, 200);
 
         let span = h.only_span();
@@ -299,10 +301,14 @@ mod tests {
     #[test]
     fn server_address_falls_back_to_the_listening_socket_and_the_default_port() {
         let h = harness();
-        h.tracing.trace(&request("GET", "/", &[]), Some("/"), ok);
+        h.tracing.trace(
+            &request("GET", "/", &[]),
+            Some(crate::matched_route!("/")),
+            ok,
+        );
         h.tracing.trace(
             &request("GET", "/", &[("Host", "lab.example")]),
-            Some("/"),
+            Some(crate::matched_route!("/")),
             ok,
         );
         let spans = h.spans();
@@ -330,7 +336,11 @@ mod tests {
     #[test]
     fn an_unknown_method_is_other_and_named_http() {
         let h = harness();
-        h.tracing.trace(&request("BREW", "/", &[]), Some("/"), ok);
+        h.tracing.trace(
+            &request("BREW", "/", &[]),
+            Some(crate::matched_route!("/")),
+            ok,
+        );
         let span = h.only_span();
         assert_eq!(span.name, "HTTP /");
         assert_eq!(attribute(&span, HTTP_REQUEST_METHOD), Some("_OTHER".into()));
@@ -343,9 +353,11 @@ mod tests {
     #[test]
     fn a_5xx_sets_error_status_and_error_type() {
         let h = harness();
-        h.tracing.trace(&request("GET", "/", &[]), Some("/"), || {
-            Response::text("down").with_status_code(503)
-        });
+        h.tracing.trace(
+            &request("GET", "/", &[]),
+            Some(crate::matched_route!("/")),
+            || Response::text("down").with_status_code(503),
+        );
         let span = h.only_span();
         assert!(
             matches!(span.status, Status::Error { .. }),
@@ -362,9 +374,11 @@ mod tests {
     #[test]
     fn a_panic_answers_500_and_is_recorded_on_the_span() {
         let h = harness();
-        let response = h.tracing.trace(&request("GET", "/", &[]), Some("/"), || {
-            panic!("the database is on fire")
-        });
+        let response = h.tracing.trace(
+            &request("GET", "/", &[]),
+            Some(crate::matched_route!("/")),
+            || panic!("the database is on fire"),
+        );
         assert_eq!(response.status_code, 500);
         let span = h.only_span();
         assert_eq!(
@@ -382,10 +396,14 @@ mod tests {
     #[test]
     fn the_handler_runs_inside_the_server_span() {
         let h = harness();
-        h.tracing.trace(&request("GET", "/", &[]), Some("/"), || {
-            let tracer = h.provider.tracer("handler");
-            tracer.in_span("test_span", |_| ok())
-        });
+        h.tracing.trace(
+            &request("GET", "/", &[]),
+            Some(crate::matched_route!("/")),
+            || {
+                let tracer = h.provider.tracer("handler");
+                tracer.in_span("test_span", |_| ok())
+            },
+        );
         let spans = h.spans();
         let child = spans.iter().find(|s| s.name == "test_span").unwrap();
         let server = spans.iter().find(|s| s.name == "GET /").unwrap();
@@ -406,7 +424,9 @@ mod tests {
             "/",
             &[("traceparent", &traceparent), ("tracestate", "lab=1")],
         );
-        let response = h.tracing.trace(&request, Some("/"), ok);
+        let response = h
+            .tracing
+            .trace(&request, Some(crate::matched_route!("/")), ok);
         let span = h.only_span();
         assert_eq!(
             span.span_context.trace_id(),
@@ -446,9 +466,11 @@ mod tests {
             } else {
                 vec![("traceparent", value)]
             };
-            let response = h
-                .tracing
-                .trace(&request("GET", "/", &headers), Some("/"), ok);
+            let response = h.tracing.trace(
+                &request("GET", "/", &headers),
+                Some(crate::matched_route!("/")),
+                ok,
+            );
             assert_eq!(
                 response.status_code, 200,
                 "{value:?} must not fail the request"
@@ -488,7 +510,7 @@ mod tests {
                 "/",
                 &[("traceparent", &valid), ("traceparent", other)],
             ),
-            Some("/"),
+            Some(crate::matched_route!("/")),
             ok,
         );
         let span = h.only_span();
@@ -511,7 +533,11 @@ mod tests {
             LOCAL.parse().unwrap(),
             1024,
         );
-        let response = tracing.trace(&request("GET", "/", &[]), Some("/"), ok);
+        let response = tracing.trace(
+            &request("GET", "/", &[]),
+            Some(crate::matched_route!("/")),
+            ok,
+        );
         assert_eq!(response.status_code, 200);
         assert_eq!(response_header(&response, TRACE_RESPONSE_HEADER), None);
 
@@ -519,7 +545,7 @@ mod tests {
         let seen = std::cell::Cell::new(None);
         let response = tracing.trace(
             &request("GET", "/chain", &[("traceparent", &traceparent)]),
-            Some("/chain"),
+            Some(crate::matched_route!("/chain")),
             || {
                 let cx = Context::current();
                 let span = cx.span();
