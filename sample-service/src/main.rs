@@ -20,6 +20,8 @@ use sample_service::telemetry::{ShutdownReport, Telemetry, TelemetryError};
 /// mimalloc instead of the C library's malloc: a traced request allocates and frees a few hundred
 /// small blocks (strings, attribute lists, the protobuf structs of its spans), and with mimalloc
 /// it executes about a fifth fewer instructions (`sample-service/bench/instructions.py`).
+/// Built without transparent huge pages (`no_thp`): with them the idle service's peak RSS was
+/// 31 MB instead of 8 MB, for no change in instructions.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
