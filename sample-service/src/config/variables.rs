@@ -100,7 +100,7 @@ pub const VARIABLES: &[Variable] = &[
     ),
     service(
         "OTEL_BSP_MAX_QUEUE_SIZE",
-        "2048",
+        "8192",
         "spans waiting for export at most, 1-100000; more are dropped and counted",
     ),
     service(

@@ -1,7 +1,7 @@
 //! Builds the tracer provider from [`TelemetryConfig`] and owns its shutdown.
 //!
 //! Spans leave through batch span processors only, so a request never waits on STDOUT or on the
-//! network: ending a span puts it on a bounded queue (2048 spans by default, `OTEL_BSP_*` change
+//! network: ending a span puts it on a bounded queue (8192 spans by default, `OTEL_BSP_*` change
 //! it) that a background thread drains. The OTLP path is wrapped by the counters of
 //! [`delivery`], which report lost spans instead of losing them silently. Shutting down is
 //! bounded by one deadline, whatever the collector does.
