@@ -19,8 +19,10 @@ Cases:
   otlp http     OTLP http/protobuf to a real collector (rotel), the service's default
   otlp grpc     OTLP gRPC to the same collector
 
-Where the instructions go: `callgrind_annotate --inclusive=yes FILE` on the dump each case leaves
-(the paths are printed; `--keep DIR` keeps them).
+After the table comes where the traced request's instructions go (`callgrind_annotate
+--inclusive=yes` on the OTLP http dump, a few functions chosen to split the request threads from
+the export thread and our code from the libraries'), and the verdicts against issue 13's targets.
+`--keep DIR` keeps every dump for a closer look.
 
 Usage: python3 sample-service/bench/instructions.py [--requests N] [--quick] [--keep DIR]
 """
@@ -104,6 +106,44 @@ def instructions_in(dump):
     return int(match.group(1))
 
 
+# What the service cost before issue 13 (commit d9d0a37, same script and machine), and the targets:
+# the traced request a third cheaper, the disabled one a fifth.
+BEFORE = {"otlp http": 82_767, "disabled": 46_227}
+TARGETS = {"otlp http": 2 / 3, "disabled": 4 / 5}
+
+# Inclusive counts of these functions (substrings of callgrind_annotate's names), per request.
+BREAKDOWN = [
+    ("request threads: rouille's workers (handlers, the tracing layer, responses)", "<F as threadpool::FnBox>::call_box"),
+    ("  the tracing layer, with the handler inside", "sample_service::http_tracing::HttpTracing::trace"),
+    ("    the handler (its test_span included)", "sample_service::routes::Routes::respond"),
+    ("    spans started (SDK, 2 a request)", "opentelemetry_sdk::trace::tracer::SdkTracer as opentelemetry::trace::tracer::Tracer>::build_with_context"),
+    ("    spans ended and queued (SDK, 2 a request)", "opentelemetry_sdk::trace::span::Span::ensure_ended_and_exported"),
+    ("    the SERVER span's attributes (ours)", "sample_service::http_tracing::attributes::request_attributes"),
+    ("request threads: tiny_http reading requests", "tiny_http::Server::from_listener::{{closure}}::{{closure}}"),
+    ("export thread: the batch span processor", "BatchSpanProcessor::get_spans_and_export"),
+    ("  SpanData -> protobuf structs (opentelemetry-proto)", "opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope"),
+    ("    attribute values converted (through Display)", "core::convert::From<opentelemetry::common::Value> for opentelemetry_proto"),
+    ("    instrumentation scope hashed, once a span (SipHash)", "core::hash::BuildHasher::hash_one"),
+    ("  protobuf encoding (prost)", "prost::message::Message::encode_to_vec"),
+    ("  protobuf structs freed", "core::ptr::drop_in_place<opentelemetry_proto::proto::tonic::trace::v1::ResourceSpans>"),
+    ("HTTP client thread (reqwest's runtime)", "tokio::runtime::runtime::Runtime::block_on"),
+]
+
+
+def breakdown(dump, requests):
+    """(label, instructions per request) for each BREAKDOWN row found in `dump`."""
+    listing = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(dump)],
+                             capture_output=True, text=True, check=True, timeout=120).stdout
+    rows = []
+    for label, function in BREAKDOWN:
+        for line in listing.splitlines():
+            match = re.match(r"\s*([\d,]+) \(.*?\)\s+\S*?:(.*)$", line)
+            if match and function in match.group(2):
+                rows.append((label, int(match.group(1).replace(",", "")) / requests))
+                break
+    return rows
+
+
 def measure(name, case, workdir, warmup, requests):
     slug = name.replace(" ", "-")
     out_prefix = Path(workdir) / f"callgrind.{slug}"
@@ -173,6 +213,8 @@ def main():
             received = "-" if result["received"] is None else f"{result['received']}"
             print(f"  {name:>12}: {result['per_request']:>9,.0f} instructions/request  spans received {received}"
                   f"  ({result['seconds']:.0f} s)", flush=True)
+            if name == "otlp http":
+                result["breakdown"] = breakdown(result["dump"], args.requests)
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)
                 result["dump"] = Path(shutil.copy(result["dump"], args.keep / f"callgrind.{name.replace(' ', '-')}.out"))
@@ -188,6 +230,21 @@ def main():
         spans = "-" if result["received"] is None else f"{result['received']:,}/{expected:,}"
         over = "-" if floor is None else f"{result['per_request'] - floor:+,.0f}"
         print(f"| {result['name']} | {result['per_request']:,.0f} | {over} | {spans} |")
+    if "breakdown" in by_name.get("otlp http", {}):
+        print()
+        print("| where the traced (otlp http) request's instructions go | instructions per request |")
+        print("|---|---|")
+        for label, count in by_name["otlp http"]["breakdown"]:
+            depth = (len(label) - len(label.lstrip(" "))) // 2
+            print(f"| {'· ' * depth}{label.strip()} | {count:,.0f} |")
+    print()
+    for name, share in TARGETS.items():
+        if name in by_name:
+            now, before = by_name[name]["per_request"], BEFORE[name]
+            ok = now <= before * share
+            print(f"instructions: {'PASS' if ok else 'MISS'} {name}: {now:,.0f} instructions per request, "
+                  f"{1 - now / before:.1%} below the {before:,} before issue 13 (target {1 - share:.1%} below, "
+                  f"at most {before * share:,.0f})")
     if args.keep:
         print(f"\ninstructions: dumps kept in {args.keep}; see where they go with "
               f"callgrind_annotate --inclusive=yes {args.keep}/callgrind.otlp-http.out")
