@@ -256,57 +256,41 @@ mod tests {
     #[test]
     fn the_memo_of_the_last_request_never_answers_for_a_different_one() {
         let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let cases = [
-            (
-                "10.0.0.1:4000",
-                Some("a.example:8081"),
-                64,
-                "10.0.0.1",
-                "a.example",
-                8081,
-            ),
-            (
-                "10.0.0.2:4000",
-                Some("b.example"),
-                64,
-                "10.0.0.2",
-                "b.example",
-                80,
-            ),
-            (
-                "10.0.0.2:4001",
-                Some("b.example"),
-                64,
-                "10.0.0.2",
-                "b.example",
-                80,
-            ),
-            ("[::1]:4000", None, 64, "::1", "127.0.0.1", 5000),
-            (
-                "10.0.0.1:4000",
-                Some("a.example:8081"),
-                64,
-                "10.0.0.1",
-                "a.example",
-                8081,
-            ),
-            (
-                "10.0.0.1:4000",
-                Some("a.example:8081"),
-                3,
-                "10.0.0.1",
-                "a.e",
-                8081,
-            ),
-            (
-                "10.0.0.1:4000",
-                Some("a.example:8081"),
-                64,
-                "10.0.0.1",
-                "a.example",
-                8081,
-            ),
-        ];
+        // (client socket, Host, limit) and the client address, server address and port expected.
+        let a = (
+            "10.0.0.1:4000",
+            Some("a.example:8081"),
+            64,
+            "10.0.0.1",
+            "a.example",
+            8081,
+        );
+        let b = (
+            "10.0.0.2:4000",
+            Some("b.example"),
+            64,
+            "10.0.0.2",
+            "b.example",
+            80,
+        );
+        let b_again = (
+            "10.0.0.2:4001",
+            Some("b.example"),
+            64,
+            "10.0.0.2",
+            "b.example",
+            80,
+        );
+        let no_host = ("[::1]:4000", None, 64, "::1", "127.0.0.1", 5000);
+        let a_cut = (
+            "10.0.0.1:4000",
+            Some("a.example:8081"),
+            3,
+            "10.0.0.1",
+            "a.e",
+            8081,
+        );
+        let cases = [a, b, b_again, no_host, a, a_cut, a];
         for (client, host, limit, client_address, server_address, server_port) in cases {
             let headers = host
                 .map(|h| ("Host".to_owned(), h.to_owned()))
