@@ -7,6 +7,9 @@ set -eu
 if [ -z "${JUPYTER_TOKEN:-}" ]; then
     unset JUPYTER_TOKEN
 fi
+# The interface language: LAB_LANG (compose passes the host's), else the container's locale.
+language=$(/lab/kernel-setup/lab-language)
 exec /lab/.venv/bin/jupyter lab --ip=0.0.0.0 --port=8888 --no-browser \
     --ServerApp.root_dir=/lab/notebooks \
+    --LabApp.app_settings_dir="/lab/kernel-setup/jupyterlab/$language" \
     --ServerApp.default_url=/lab/tree/student/en/00-rust-for-this-lab.ipynb "$@"

@@ -58,6 +58,40 @@ async function runAll(page, base, token, notebook, title, lastOutput) {
   return outputs;
 }
 
+/** JupyterLab on loopback serving `root`, in `language` (the default settings `./lab up` gives
+ *  it: kernel-setup/jupyterlab/<language>/), stopped when the test ends. */
+async function startJupyter(t, root, language, port) {
+  const token = randomBytes(16).toString("hex");
+  const jupyter = spawn(
+    join(REPO, ".venv", "bin", "jupyter"),
+    ["lab", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0",
+     `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${root}`,
+     `--LabApp.app_settings_dir=${join(REPO, "kernel-setup", "jupyterlab", language)}`,
+     // CI machines run as root, which JupyterLab refuses unless told.
+     ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
+  t.after(() => jupyter.kill("SIGTERM"));
+  const base = `http://127.0.0.1:${port}`;
+  await waitForJupyter(`${base}/api/status?token=${token}`, Date.now() + 60_000);
+  return { base, token };
+}
+
+/** Headless Chromium with a fresh profile under `work`, closed when the test ends. */
+async function openBrowser(t, work) {
+  // The flags keep Chromium off the network (this machine's is closed).
+  const context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1400, height: 1000 },
+  });
+  t.after(() => context.close());
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return context.pages()[0] ?? (await context.newPage());
+}
+
 test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks, spans and waterfall", { timeout: 2 * RUN_TIMEOUT_MS + 120_000 }, async (t) => {
   // The notebooks three folders below a link to tracelab, so `:dep tracelab = { path = "../../../tracelab" }` resolves.
   const work = mkdtempSync(join(tmpdir(), "tracelab-browser-"));
@@ -68,31 +102,8 @@ test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks
   }
   symlinkSync(join(REPO, "tracelab"), join(work, "tracelab"));
 
-  const port = pickPort();
-  const token = randomBytes(16).toString("hex");
-  const jupyter = spawn(
-    join(REPO, ".venv", "bin", "jupyter"),
-    ["lab", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0",
-     `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${join(work, "notebooks")}`,
-     // CI machines run as root, which JupyterLab refuses unless told.
-     ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
-    { stdio: ["ignore", "inherit", "inherit"] },
-  );
-  t.after(() => jupyter.kill("SIGTERM"));
-  const base = `http://127.0.0.1:${port}`;
-  await waitForJupyter(`${base}/api/status?token=${token}`, Date.now() + 60_000);
-
-  // A fresh profile each run; the flags keep Chromium off the network (this machine's is closed).
-  const context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1400, height: 1000 },
-  });
-  t.after(() => context.close());
-  const page = context.pages()[0] ?? (await context.newPage());
-  mkdirSync(SCREENSHOTS, { recursive: true });
+  const { base, token } = await startJupyter(t, join(work, "notebooks"), "en", pickPort());
+  const page = await openBrowser(t, work);
 
   // Notebook 00, student version: every exercise's check shows its hint, in red, and the notebook
   // goes on to its own check, which passes.
@@ -139,4 +150,22 @@ test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks
     return box && box.top >= 0 && box.bottom <= window.innerHeight;
   }, null, { timeout: 30_000 });
   console.log(`screenshots: ${SCREENSHOTS}`);
+});
+
+test("JupyterLab in Brazilian Portuguese: the language pack's menus, as LAB_LANG=pt-BR ./lab up shows them", { timeout: 180_000 }, async (t) => {
+  const work = mkdtempSync(join(tmpdir(), "tracelab-browser-pt-"));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  mkdirSync(join(work, "notebooks"));
+  cpSync(join(REPO, "notebooks", "student"), join(work, "notebooks", "student"), { recursive: true });
+  const { base, token } = await startJupyter(t, join(work, "notebooks"), "pt-BR", pickPort() + 1);
+  const page = await openBrowser(t, work);
+  await page.goto(`${base}/lab/tree/student/en/00-rust-for-this-lab.ipynb?token=${token}`);
+  // The pack (4.5.post3) translates the menus' items, not the menu bar's own labels.
+  await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click({ timeout: 60_000 });
+  await page.locator(".lm-Menu-itemLabel", { hasText: /^Executar todas as células$/ }).waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: join(SCREENSHOTS, "jupyterlab-pt-BR-menu.png") });
+  await page.locator(".lm-Menu-itemLabel", { hasText: /^Renderizar todas as células de Markdown$/ }).waitFor();
+  assert.equal(
+    await page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).count(), 0, "no English Run All Cells",
+  );
 });
