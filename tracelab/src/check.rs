@@ -23,6 +23,7 @@ use opentelemetry::Context;
 use opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
 
 use crate::model::TraceSpan;
+use crate::tr;
 
 /// One check that did not hold, in words a student can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,15 +39,20 @@ pub fn find<'a>(spans: &'a [TraceSpan], name: &str) -> Result<&'a TraceSpan, Che
     let found: Vec<&TraceSpan> = spans.iter().filter(|span| span.name == name).collect();
     match found.as_slice() {
         [span] => Ok(span),
-        [] => fail(format!(
-            "no span named {name:?} was captured (captured: {}). Did the cell that creates it run, \
-             and does its name match exactly?",
-            names(spans)
-        )),
-        many => fail(format!(
-            "{} spans are named {name:?}, one was expected. Re-running a cell creates its spans \
-             again: run the notebook from the top (Kernel > Restart Kernel and Run All Cells).",
-            many.len()
+        [] => fail(no_span_named(spans, name)),
+        many => fail(tr!(
+            en: format!(
+                "{} spans are named {name:?}, one was expected. Re-running a cell creates its \
+                 spans again: run the notebook from the top (Kernel > Restart Kernel and Run All \
+                 Cells).",
+                many.len()
+            ),
+            pt: format!(
+                "{} spans se chamam {name:?}, e era esperado um só. Executar uma célula de novo \
+                 cria os spans dela de novo: execute o notebook desde o início (Kernel > \
+                 Reiniciar o kernel e executar todas as células).",
+                many.len()
+            ),
         )),
     }
 }
@@ -58,13 +64,22 @@ pub fn latest<'a>(spans: &'a [TraceSpan], name: &str) -> Result<&'a TraceSpan, C
         .iter()
         .filter(|span| span.name == name)
         .max_by_key(|span| span.start_ns)
-        .ok_or_else(|| {
-            CheckFailed(format!(
-                "no span named {name:?} was captured (captured: {}). Did the cell that creates \
-                 it run, and does its name match exactly?",
-                names(spans)
-            ))
-        })
+        .ok_or_else(|| CheckFailed(no_span_named(spans, name)))
+}
+
+fn no_span_named(spans: &[TraceSpan], name: &str) -> String {
+    tr!(
+        en: format!(
+            "no span named {name:?} was captured (captured: {}). Did the cell that creates it \
+             run, and does its name match exactly?",
+            names(spans)
+        ),
+        pt: format!(
+            "nenhum span chamado {name:?} foi capturado (capturados: {}). A célula que o cria foi \
+             executada, e o nome confere exatamente?",
+            names(spans)
+        ),
+    )
 }
 
 /// The latest span named `name` whose parent is `parent`.
@@ -91,28 +106,58 @@ pub fn child<'a>(
         .as_deref()
         .and_then(|id| spans.iter().find(|span| span.span_id == id))
         .map(|span| format!("{:?}", span.name));
+    let parent_text = format!("{:?}", parent.name);
     fail(match (elsewhere.parent_id.as_deref(), parent_name) {
-        (None, _) => format!(
-            "{name:?} is a root span: it has no parent, so it is not inside {:?}. Start it \
-             inside {:?}'s `in_span` closure (or with its context).",
-            parent.name, parent.name
+        (None, _) => root_span(name, &parent_text),
+        (Some(id), Some(other)) if other == parent_text => tr!(
+            en: format!(
+                "{name:?} is inside another {other} span (span id {id}), not the latest one \
+                 ({}): run the cells again from the one that makes {other}.",
+                parent.span_id
+            ),
+            pt: format!(
+                "{name:?} está dentro de outro span {other} (span id {id}), não do mais recente \
+                 ({}): execute as células de novo a partir da que cria {other}.",
+                parent.span_id
+            ),
         ),
-        (Some(id), Some(other)) if other == format!("{:?}", parent.name) => format!(
-            "{name:?} is inside another {other} span (span id {id}), not the latest one ({}): \
-             run the cells again from the one that makes {other}.",
-            parent.span_id
+        (Some(_), Some(other)) => tr!(
+            en: format!(
+                "{name:?} is inside {other}, not directly inside {parent_text}. Start it in \
+                 {parent_text}'s own closure."
+            ),
+            pt: format!(
+                "{name:?} está dentro de {other}, não diretamente dentro de {parent_text}. \
+                 Inicie-o no próprio closure de {parent_text}."
+            ),
         ),
-        (Some(_), Some(other)) => format!(
-            "{name:?} is inside {other}, not directly inside {:?}. Start it in {:?}'s own \
-             closure.",
-            parent.name, parent.name
-        ),
-        (Some(id), None) => format!(
-            "{name:?} has the parent span id {id}, not {:?}'s id {}. Start it inside {:?}'s \
-             closure, in the same cell run.",
-            parent.name, parent.span_id, parent.name
+        (Some(id), None) => tr!(
+            en: format!(
+                "{name:?} has the parent span id {id}, not {parent_text}'s id {}. Start it \
+                 inside {parent_text}'s closure, in the same cell run.",
+                parent.span_id
+            ),
+            pt: format!(
+                "{name:?} tem o span id de pai {id}, não o id {} de {parent_text}. Inicie-o \
+                 dentro do closure de {parent_text}, na mesma execução da célula.",
+                parent.span_id
+            ),
         ),
     })
+}
+
+/// `name` is a root span, not inside `parent` (its name as `{:?}` writes it).
+fn root_span(name: &str, parent: &str) -> String {
+    tr!(
+        en: format!(
+            "{name:?} is a root span: it has no parent, so it is not inside {parent}. Start it \
+             inside {parent}'s `in_span` closure (or with its context)."
+        ),
+        pt: format!(
+            "{name:?} é um span raiz: não tem pai, então não está dentro de {parent}. Inicie-o \
+             dentro do closure `in_span` de {parent} (ou com o contexto dele)."
+        ),
+    )
 }
 
 /// Exactly `expected` spans.
@@ -120,16 +165,34 @@ pub fn count(spans: &[TraceSpan], expected: usize) -> Result<(), CheckFailed> {
     if spans.len() == expected {
         Ok(())
     } else {
-        fail(format!(
-            "{} spans were captured, {expected} were expected (captured: {}).{}",
-            spans.len(),
-            names(spans),
-            if spans.len() < expected {
-                " A span is only exported once it has ended: did every span end before this check?"
-            } else {
-                " Re-running a cell creates its spans again: run the notebook from the top."
-            }
-        ))
+        let (captured, names) = (spans.len(), names(spans));
+        fail(if spans.len() < expected {
+            tr!(
+                en: format!(
+                    "{captured} spans were captured, {expected} were expected (captured: \
+                     {names}). A span is only exported once it has ended: did every span end \
+                     before this check?"
+                ),
+                pt: format!(
+                    "{captured} spans foram capturados, eram esperados {expected} (capturados: \
+                     {names}). Um span só é exportado depois de terminar: todos os spans \
+                     terminaram antes desta verificação?"
+                ),
+            )
+        } else {
+            tr!(
+                en: format!(
+                    "{captured} spans were captured, {expected} were expected (captured: \
+                     {names}). Re-running a cell creates its spans again: run the notebook from \
+                     the top."
+                ),
+                pt: format!(
+                    "{captured} spans foram capturados, eram esperados {expected} (capturados: \
+                     {names}). Executar uma célula de novo cria os spans dela de novo: execute o \
+                     notebook desde o início."
+                ),
+            )
+        })
     }
 }
 
@@ -138,16 +201,19 @@ pub fn parent(child: &TraceSpan, parent: &TraceSpan) -> Result<(), CheckFailed> 
     same_trace(child, parent)?;
     match child.parent_id.as_deref() {
         Some(id) if id == parent.span_id => Ok(()),
-        Some(id) => fail(format!(
-            "{:?} has the parent span id {id}, not {:?}'s id {}. Was {:?} started while {:?} was \
-             the active span (inside its `in_span` closure)?",
-            child.name, parent.name, parent.span_id, child.name, parent.name
+        Some(id) => fail(tr!(
+            en: format!(
+                "{:?} has the parent span id {id}, not {:?}'s id {}. Was {:?} started while {:?} \
+                 was the active span (inside its `in_span` closure)?",
+                child.name, parent.name, parent.span_id, child.name, parent.name
+            ),
+            pt: format!(
+                "{:?} tem o span id de pai {id}, não o id {} de {:?}. {:?} foi iniciado enquanto \
+                 {:?} era o span ativo (dentro do closure `in_span` dele)?",
+                child.name, parent.span_id, parent.name, child.name, parent.name
+            ),
         )),
-        None => fail(format!(
-            "{:?} is a root span: it has no parent, so it is not nested under {:?}. Start it \
-             inside {:?}'s `in_span` closure (or with its context).",
-            child.name, parent.name, parent.name
-        )),
+        None => fail(root_span(&child.name, &format!("{:?}", parent.name))),
     }
 }
 
@@ -156,10 +222,17 @@ pub fn same_trace(a: &TraceSpan, b: &TraceSpan) -> Result<(), CheckFailed> {
     if a.trace_id == b.trace_id {
         Ok(())
     } else {
-        fail(format!(
-            "{:?} is in trace {} but {:?} is in trace {}: they should share one trace id. A span \
-             joins its parent's trace only when it starts inside the parent's context.",
-            a.name, a.trace_id, b.name, b.trace_id
+        fail(tr!(
+            en: format!(
+                "{:?} is in trace {} but {:?} is in trace {}: they should share one trace id. A \
+                 span joins its parent's trace only when it starts inside the parent's context.",
+                a.name, a.trace_id, b.name, b.trace_id
+            ),
+            pt: format!(
+                "{:?} está no trace {}, mas {:?} está no trace {}: deveriam ter o mesmo trace id. \
+                 Um span só entra no trace do pai quando começa dentro do contexto do pai.",
+                a.name, a.trace_id, b.name, b.trace_id
+            ),
         ))
     }
 }
@@ -172,10 +245,10 @@ pub fn trace_count(spans: &[TraceSpan], expected: usize) -> Result<(), CheckFail
     if ids.len() == expected {
         Ok(())
     } else {
-        fail(format!(
-            "the spans form {} trace(s), {expected} expected (trace ids: {}).",
-            ids.len(),
-            ids.join(", ")
+        let (found, ids) = (ids.len(), ids.join(", "));
+        fail(tr!(
+            en: format!("the spans form {found} trace(s), {expected} expected (trace ids: {ids})."),
+            pt: format!("os spans formam {found} trace(s), eram esperados {expected} (trace ids: {ids})."),
         ))
     }
 }
@@ -184,19 +257,18 @@ pub fn trace_count(spans: &[TraceSpan], expected: usize) -> Result<(), CheckFail
 pub fn attribute(span: &TraceSpan, key: &str, value: &str) -> Result<(), CheckFailed> {
     match span.attributes.iter().find(|(k, _)| k == key) {
         Some((_, found)) if found == value => Ok(()),
-        Some((_, found)) => fail(format!(
-            "{:?} has {key} = {found:?}, expected {value:?}.",
-            span.name
+        Some((_, found)) => fail(tr!(
+            en: format!("{:?} has {key} = {found:?}, expected {value:?}.", span.name),
+            pt: format!("{:?} tem {key} = {found:?}, era esperado {value:?}.", span.name),
         )),
-        None => fail(format!(
-            "{:?} has no attribute {key:?} (it has: {}).",
-            span.name,
-            span.attributes
-                .iter()
-                .map(|(k, _)| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        None => {
+            let keys = span.attributes.iter().map(|(k, _)| k.as_str());
+            let keys = keys.collect::<Vec<_>>().join(", ");
+            fail(tr!(
+                en: format!("{:?} has no attribute {key:?} (it has: {keys}).", span.name),
+                pt: format!("{:?} não tem o atributo {key:?} (tem: {keys}).", span.name),
+            ))
+        }
     }
 }
 
@@ -210,7 +282,7 @@ fn names(spans: &[TraceSpan]) -> String {
         }
     }
     if distinct.is_empty() {
-        return "none".to_owned();
+        return tr!(en: "none", pt: "nenhum").to_owned();
     }
     let mut text = distinct
         .iter()
@@ -219,7 +291,8 @@ fn names(spans: &[TraceSpan]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     if distinct.len() > SHOWN {
-        let _ = write!(text, " and {} more", distinct.len() - SHOWN);
+        let more = distinct.len() - SHOWN;
+        text.push_str(&tr!(en: format!(" and {more} more"), pt: format!(" e mais {more}")));
     }
     text
 }
@@ -252,12 +325,18 @@ pub fn follows_parent(sampler: &impl ShouldSample) -> Result<(), CheckFailed> {
                 &[],
             );
             if result.decision != expected {
-                return fail(format!(
-                    "for a caller whose traceparent says sampled={}, the sampler decided {:?} \
-                     (trace {trace_id}): it decides on its own instead of following the caller. \
-                     Wrap it in Sampler::ParentBased(Box::new(...)).",
-                    flags.is_sampled(),
-                    result.decision
+                let (sampled, decision) = (flags.is_sampled(), result.decision);
+                return fail(tr!(
+                    en: format!(
+                        "for a caller whose traceparent says sampled={sampled}, the sampler \
+                         decided {decision:?} (trace {trace_id}): it decides on its own instead \
+                         of following the caller. Wrap it in Sampler::ParentBased(Box::new(...))."
+                    ),
+                    pt: format!(
+                        "para quem chama com um traceparent que diz sampled={sampled}, o sampler \
+                         decidiu {decision:?} (trace {trace_id}): ele decide sozinho em vez de \
+                         seguir quem chama. Envolva-o em Sampler::ParentBased(Box::new(...))."
+                    ),
                 ));
             }
         }
@@ -283,7 +362,10 @@ pub fn equal<T: PartialEq + std::fmt::Debug>(
     if actual == expected {
         Ok(())
     } else {
-        fail(format!("{what} is {actual:?}, expected {expected:?}."))
+        fail(tr!(
+            en: format!("{what} is {actual:?}, expected {expected:?}."),
+            pt: format!("{what} é {actual:?}, era esperado {expected:?}."),
+        ))
     }
 }
 
@@ -343,13 +425,18 @@ impl Checklist {
 
     /// Records a check that could not run because an earlier one failed.
     pub fn skipped(&mut self, what: &str) {
-        self.lines
-            .push(format!("– {what}: not checked, an earlier check failed"));
+        self.lines.push(tr!(
+            en: format!("– {what}: not checked, an earlier check failed"),
+            pt: format!("– {what}: não verificado, uma verificação anterior falhou"),
+        ));
     }
 
     /// Records a check that cannot run here, and why (for example: no Jaeger to ask).
     pub fn skip(&mut self, what: &str, why: &str) {
-        self.lines.push(format!("– {what}: not checked, {why}"));
+        self.lines.push(tr!(
+            en: format!("– {what}: not checked, {why}"),
+            pt: format!("– {what}: não verificado, {why}"),
+        ));
     }
 
     /// What the checklist prints: a title line, then one line per check.
@@ -358,23 +445,26 @@ impl Checklist {
         for line in &self.lines {
             let _ = writeln!(text, "  {line}");
         }
+        let (all, failed) = (self.checked, self.failures.len());
         if self.failures.is_empty() {
-            match self.checked {
-                1 => text.push_str("The check passed."),
-                all => {
-                    let _ = write!(text, "All {all} checks passed.");
-                }
-            }
+            text.push_str(&match all {
+                1 => tr!(en: "The check passed.", pt: "A verificação passou.").to_owned(),
+                _ => tr!(
+                    en: format!("All {all} checks passed."),
+                    pt: format!("As {all} verificações passaram."),
+                ),
+            });
             if self.your_turn.is_some() {
-                text.push_str(" Well done!");
+                text.push_str(tr!(en: " Well done!", pt: " Muito bem!"));
             }
         } else {
-            match self.checked {
-                1 => text.push_str("The check failed."),
-                all => {
-                    let _ = write!(text, "{} of {all} checks failed.", self.failures.len());
-                }
-            }
+            text.push_str(&match all {
+                1 => tr!(en: "The check failed.", pt: "A verificação falhou.").to_owned(),
+                _ => tr!(
+                    en: format!("{failed} of {all} checks failed."),
+                    pt: format!("{failed} de {all} verificações falharam."),
+                ),
+            });
             if let Some(hint) = &self.your_turn {
                 let _ = write!(text, "\n{}", self.hint_line(hint));
             }
@@ -383,7 +473,7 @@ impl Checklist {
     }
 
     fn hint_line(&self, hint: &str) -> String {
-        format!("Your turn: {hint}")
+        tr!(en: format!("Your turn: {hint}"), pt: format!("Sua vez: {hint}"))
     }
 
     /// Whether every recorded check passed.
@@ -421,11 +511,14 @@ impl Checklist {
             self.score()
         );
         if !self.passed() && self.your_turn.is_none() {
+            let (title, failed, why) =
+                (&self.title, self.failures.len(), self.failures.join(" | "));
             panic!(
-                "{}: {} check(s) failed. {}",
-                self.title,
-                self.failures.len(),
-                self.failures.join(" | ")
+                "{}",
+                tr!(
+                    en: format!("{title}: {failed} check(s) failed. {why}"),
+                    pt: format!("{title}: {failed} verificação(ões) falharam. {why}"),
+                )
             );
         }
     }
@@ -434,6 +527,96 @@ impl Checklist {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lang::{with_language, Lang};
+
+    /// Why `outcome` failed.
+    fn why<T: std::fmt::Debug>(outcome: Result<T, CheckFailed>) -> String {
+        outcome.unwrap_err().0
+    }
+
+    /// Every message of this module, each made to fail once.
+    fn every_message() -> Vec<String> {
+        let spans = [
+            span("b", "t1", Some("a"), "child"),
+            span("a", "t1", None, "parent"),
+            span("c", "t2", Some("x"), "stray"),
+            span("d", "t1", Some("b"), "grandchild"),
+        ];
+        let [child_span, parent_span, stray, grandchild] = &spans;
+        let twice = [
+            span("a", "t1", None, "twice"),
+            span("b", "t1", None, "twice"),
+        ];
+        let mut messages = vec![
+            why(find(&spans, "missing")),
+            why(find(&twice, "twice")),
+            why(latest(&spans, "missing")),
+            why(child(&spans, child_span, "parent")),
+            why(child(&spans, parent_span, "grandchild")),
+            why(child(&spans, parent_span, "stray")),
+            why(count(&spans, 9)),
+            why(count(&spans, 1)),
+            why(parent(stray, parent_span)),
+            why(parent(parent_span, child_span)),
+            why(same_trace(stray, grandchild)),
+            why(trace_count(&spans, 1)),
+            why(attribute(parent_span, "http.route", "/other")),
+            why(attribute(parent_span, "missing", "x")),
+            why(follows_parent(&opentelemetry_sdk::trace::Sampler::AlwaysOn)),
+            why(equal("the answer", 41, 42)),
+        ];
+        messages.push(names(&[]));
+        messages.push(names(
+            &(0..12)
+                .map(|n| span("s", "t", None, &n.to_string()))
+                .collect::<Vec<_>>(),
+        ));
+        let mut exercise = Checklist::exercise("Exercise", 1, "add a span");
+        exercise.check("one", count(&spans, 9));
+        exercise.check("two", count(&spans, 4));
+        exercise.skipped("three");
+        exercise.skip("four", "no Jaeger");
+        messages.push(exercise.report());
+        let mut passed = Checklist::exercise("Exercise", 1, "add a span");
+        passed.check("one", count(&spans, 4));
+        messages.push(passed.report());
+        let mut one_failed = Checklist::new("Notebook", 1);
+        one_failed.check("one", count(&spans, 9));
+        messages.push(one_failed.report());
+        messages.push(
+            std::panic::catch_unwind(|| one_failed.finish())
+                .unwrap_err()
+                .downcast::<String>()
+                .map(|message| *message)
+                .unwrap(),
+        );
+        messages
+    }
+
+    #[test]
+    fn every_message_is_written_in_english_and_in_portuguese() {
+        let english = with_language(Lang::En, every_message);
+        let portuguese = with_language(Lang::PtBr, every_message);
+        assert_eq!(english.len(), portuguese.len());
+        for (en, pt) in english.iter().zip(&portuguese) {
+            assert_ne!(en, pt, "the same in both languages: {en}");
+        }
+        let all_pt = portuguese.join("\n");
+        for english_word in [
+            " was ",
+            " expected",
+            " not ",
+            "checks",
+            "Your turn",
+            "Well done",
+        ] {
+            assert!(
+                !all_pt.contains(english_word),
+                "{english_word:?} in Portuguese:\n{all_pt}"
+            );
+        }
+        assert!(all_pt.contains("Sua vez: add a span"), "{all_pt}");
+    }
 
     fn span(id: &str, trace: &str, parent: Option<&str>, name: &str) -> TraceSpan {
         TraceSpan {

@@ -12,12 +12,14 @@
 pub mod check;
 pub mod critical_path;
 pub mod jaeger;
+pub mod lang;
 pub mod model;
 pub mod request;
 pub mod serve;
 pub mod waterfall;
 
 pub use critical_path::CriticalPath;
+pub use lang::set_language;
 pub use model::TraceSpan;
 pub use request::traced_get;
 pub use serve::{serve, Served};
