@@ -13,6 +13,7 @@
 //! Jaeger ingests it, shows exactly that trace: never the previous run's, never "no trace yet"
 //! by bad luck.
 
+use std::fmt;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,7 @@ use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, 
 use serde::Deserialize;
 
 use crate::model::{event_text, TraceSpan};
+use crate::tr;
 
 /// Where Jaeger's UI and query API listen when started as the lab describes.
 pub const DEFAULT_QUERY_URL: &str = "http://localhost:16686";
@@ -35,30 +37,73 @@ pub const JAEGER_IMAGE: &str = "jaegertracing/jaeger:2.21.0";
 const RETRY_EVERY: Duration = Duration::from_millis(250);
 
 /// Jaeger could not answer with the trace; each message says what to do.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum JaegerError {
-    #[error(
-        "Jaeger is not reachable at {url} ({reason}). Start it with\n  \
-         docker run --rm --name jaeger -d -p 16686:16686 -p 4317:4317 -p 4318:4318 {JAEGER_IMAGE}\n\
-         (or set JAEGER_QUERY_URL to where it runs), then send the spans again and run this cell again."
-    )]
-    Unreachable { url: String, reason: String },
-    #[error(
-        "Jaeger has no trace {trace_id} (asked for {waited:.1} s). Spans reach it only once \
-         exported, to this Jaeger: in a notebook, did the flush cell say `delivered`? (Then run the \
-         cells from the export cell down again.) The sample service sends its spans every few \
-         seconds: run the cell again."
-    )]
-    NotFound { trace_id: String, waited: f64 },
-    #[error("Jaeger at {url} answered HTTP {status}: {body}")]
+    Unreachable {
+        url: String,
+        reason: String,
+    },
+    NotFound {
+        trace_id: String,
+        waited: f64,
+    },
     Status {
         url: String,
         status: u16,
         body: String,
     },
-    #[error("Jaeger at {url} answered something that is not OTLP JSON: {reason}")]
-    BadAnswer { url: String, reason: String },
+    BadAnswer {
+        url: String,
+        reason: String,
+    },
 }
+
+impl fmt::Display for JaegerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let run = format!(
+            "docker run --rm --name jaeger -d -p 16686:16686 -p 4317:4317 -p 4318:4318 {JAEGER_IMAGE}"
+        );
+        f.write_str(&match self {
+            JaegerError::Unreachable { url, reason } => tr!(
+                en: format!(
+                    "Jaeger is not reachable at {url} ({reason}). Start it with\n  {run}\n(or set \
+                     JAEGER_QUERY_URL to where it runs), then send the spans again and run this \
+                     cell again."
+                ),
+                pt: format!(
+                    "o Jaeger não está acessível em {url} ({reason}). Suba-o com\n  {run}\n(ou \
+                     defina JAEGER_QUERY_URL com o endereço onde ele roda), depois envie os spans \
+                     de novo e execute esta célula de novo."
+                ),
+            ),
+            JaegerError::NotFound { trace_id, waited } => tr!(
+                en: format!(
+                    "Jaeger has no trace {trace_id} (asked for {waited:.1} s). Spans reach it only \
+                     once exported, to this Jaeger: in a notebook, did the flush cell say \
+                     `delivered`? (Then run the cells from the export cell down again.) The \
+                     sample service sends its spans every few seconds: run the cell again."
+                ),
+                pt: format!(
+                    "o Jaeger não tem o trace {trace_id} (perguntado por {waited:.1} s). Os spans \
+                     só chegam a ele depois de exportados, para este Jaeger: no notebook, a célula \
+                     do flush disse `delivered`? (Então execute de novo as células a partir da \
+                     célula de exportação.) O serviço de exemplo envia seus spans a cada poucos \
+                     segundos: execute a célula de novo."
+                ),
+            ),
+            JaegerError::Status { url, status, body } => tr!(
+                en: format!("Jaeger at {url} answered HTTP {status}: {body}"),
+                pt: format!("o Jaeger em {url} respondeu HTTP {status}: {body}"),
+            ),
+            JaegerError::BadAnswer { url, reason } => tr!(
+                en: format!("Jaeger at {url} answered something that is not OTLP JSON: {reason}"),
+                pt: format!("o Jaeger em {url} respondeu algo que não é OTLP JSON: {reason}"),
+            ),
+        })
+    }
+}
+
+impl std::error::Error for JaegerError {}
 
 /// A client of one Jaeger query endpoint.
 #[derive(Debug, Clone)]
@@ -348,6 +393,42 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_is_written_in_english_and_in_portuguese() {
+        use crate::lang::{with_language, Lang};
+        let url = "http://localhost:16686/api/v3/traces/x".to_owned();
+        let errors = [
+            JaegerError::Unreachable {
+                url: url.clone(),
+                reason: "refused".into(),
+            },
+            JaegerError::NotFound {
+                trace_id: "4bf9".into(),
+                waited: 10.0,
+            },
+            JaegerError::Status {
+                url: url.clone(),
+                status: 500,
+                body: "oops".into(),
+            },
+            JaegerError::BadAnswer {
+                url,
+                reason: "eof".into(),
+            },
+        ];
+        let render = || errors.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let (english, portuguese) = (
+            with_language(Lang::En, render),
+            with_language(Lang::PtBr, render),
+        );
+        for (en, pt) in english.iter().zip(&portuguese) {
+            assert_ne!(en, pt, "the same in both languages: {en}");
+            for word in [" the ", " is ", " not ", " again"] {
+                assert!(!pt.contains(word), "{word:?} in Portuguese: {pt}");
+            }
+        }
+    }
     use std::io::{Read, Write};
     use std::net::TcpListener;
 

@@ -1,14 +1,15 @@
 //! The language tracelab speaks to the student: English or Brazilian Portuguese.
 //!
 //! Every message a student reads is written in both, side by side, with [`tr!`](crate::tr), which
-//! does not compile without both. The language is chosen once for the whole lab by `LAB_LANG`
-//! (`en` or `pt-BR`, the variable `./lab up` reads), else by the locale (`LC_ALL`, `LC_MESSAGES`,
-//! `LANG`: a Portuguese one gives pt-BR), and once per notebook by [`set_language`] in its first
-//! cell.
+//! does not compile without both. A notebook chooses its language in its first cell with
+//! [`set_language`]; before that, and in code outside notebooks, `LAB_LANG` (`en` or `pt-BR`)
+//! chooses it for the whole lab, and English is the default. (JupyterLab's own language also
+//! follows the locale, see `kernel-setup/lab-language`; tracelab does not, so that a notebook's
+//! messages never change language with the machine it runs on.)
 //!
 //! The choice lives in the process's environment, not in a static: evcxr compiles each cell apart,
 //! and a static of a dependency is not reliably the same one in every cell, while the kernel
-//! process and its environment are.
+//! process and its environment are. Each notebook has a kernel process of its own.
 
 use std::cell::Cell;
 
@@ -46,7 +47,7 @@ impl Lang {
 #[error("{0:?} is not a language of this lab: expected \"en\" or \"pt-BR\"")]
 pub struct UnknownLanguage(pub String);
 
-/// The variable that holds the lab's language, for the whole lab (`./lab up`) and per notebook.
+/// The variable that holds the lab's language, for the whole lab and per notebook.
 pub const LAB_LANG: &str = "LAB_LANG";
 
 thread_local! {
@@ -60,20 +61,16 @@ pub fn current() -> Lang {
     if let Some(lang) = OVERRIDE.with(Cell::get) {
         return lang;
     }
-    let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    if let Some(lang) = var(LAB_LANG).as_deref().and_then(Lang::from_tag) {
-        return lang;
+    if cfg!(test) {
+        // Unit tests assert English unless they ask for another language: the machine's
+        // LAB_LANG must not change their outcome.
+        return Lang::En;
     }
-    let locale = var("LC_ALL")
-        .or_else(|| var("LC_MESSAGES"))
-        .or_else(|| var("LANG"))
-        .unwrap_or_default();
-    let portuguese = locale == "pt" || ["pt_", "pt-", "pt."].iter().any(|p| locale.starts_with(p));
-    if portuguese {
-        Lang::PtBr
-    } else {
-        Lang::En
-    }
+    std::env::var(LAB_LANG)
+        .ok()
+        .as_deref()
+        .and_then(Lang::from_tag)
+        .unwrap_or(Lang::En)
 }
 
 /// Makes `tag` (`"en"` or `"pt-BR"`) the language of every message from here on, in this cell and

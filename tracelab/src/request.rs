@@ -6,11 +6,14 @@
 //! the server span it made. It is read with OpenTelemetry's own `traceparent` parser.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+
+use crate::tr;
 
 /// Where the sample service answers when the lab's Docker stack runs on this machine (its proxy
 /// on port 80). Inside the stack, the lab container sets `SAMPLE_SERVICE_URL` instead.
@@ -39,25 +42,55 @@ pub struct TracedAnswer {
 }
 
 /// The request did not lead to a trace; each message says what to do.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum RequestError {
-    #[error(
-        "nothing answers at {url} ({reason}). Start the lab's Docker stack \
-         (`docker compose -f docker/compose.yaml up --build -d` in the lab's folder), or set SAMPLE_SERVICE_URL to where the sample \
-         service runs, then run this cell again."
-    )]
     Unreachable { url: String, reason: String },
-    #[error(
-        "{url} answered HTTP {status} without a traceresponse header: is it the lab's sample \
-         service, with tracing on (OTEL_SDK_DISABLED not set to true)?"
-    )]
     NoTraceResponse { url: String, status: u16 },
-    #[error(
-        "{url} answered a traceresponse header that is not W3C Trace Context: {value:?} \
-         (expected 00-<32 hex digits>-<16 hex digits>-<2 hex digits>)"
-    )]
     BadTraceResponse { url: String, value: String },
 }
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const START: &str = "docker compose -f docker/compose.yaml up --build -d";
+        f.write_str(&match self {
+            RequestError::Unreachable { url, reason } => tr!(
+                en: format!(
+                    "nothing answers at {url} ({reason}). Start the lab's Docker stack (`{START}` \
+                     in the lab's folder), or set SAMPLE_SERVICE_URL to where the sample service \
+                     runs, then run this cell again."
+                ),
+                pt: format!(
+                    "nada responde em {url} ({reason}). Suba a stack Docker do lab (`{START}` na \
+                     pasta do lab), ou defina SAMPLE_SERVICE_URL com o endereço onde o serviço de \
+                     exemplo roda, e execute esta célula de novo."
+                ),
+            ),
+            RequestError::NoTraceResponse { url, status } => tr!(
+                en: format!(
+                    "{url} answered HTTP {status} without a traceresponse header: is it the lab's \
+                     sample service, with tracing on (OTEL_SDK_DISABLED not set to true)?"
+                ),
+                pt: format!(
+                    "{url} respondeu HTTP {status} sem o cabeçalho traceresponse: é o serviço de \
+                     exemplo do lab, com o rastreamento ligado (OTEL_SDK_DISABLED diferente de \
+                     true)?"
+                ),
+            ),
+            RequestError::BadTraceResponse { url, value } => tr!(
+                en: format!(
+                    "{url} answered a traceresponse header that is not W3C Trace Context: \
+                     {value:?} (expected 00-<32 hex digits>-<16 hex digits>-<2 hex digits>)"
+                ),
+                pt: format!(
+                    "{url} respondeu um cabeçalho traceresponse que não é W3C Trace Context: \
+                     {value:?} (esperado: 00-<32 dígitos hex>-<16 dígitos hex>-<2 dígitos hex>)"
+                ),
+            ),
+        })
+    }
+}
+
+impl std::error::Error for RequestError {}
 
 /// Sends `GET url` and returns its status, the trace id of its `traceresponse` header and how
 /// long it took. An error status (a 503 when the service is busy, say) is an answer, not an
@@ -129,6 +162,37 @@ fn trace_id_of(value: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_is_written_in_english_and_in_portuguese() {
+        use crate::lang::{with_language, Lang};
+        let url = "http://127.0.0.1:1/order".to_owned();
+        let errors = [
+            RequestError::Unreachable {
+                url: url.clone(),
+                reason: "refused".into(),
+            },
+            RequestError::NoTraceResponse {
+                url: url.clone(),
+                status: 200,
+            },
+            RequestError::BadTraceResponse {
+                url,
+                value: "00-1-1-01".into(),
+            },
+        ];
+        let render = || errors.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let (english, portuguese) = (
+            with_language(Lang::En, render),
+            with_language(Lang::PtBr, render),
+        );
+        for (en, pt) in english.iter().zip(&portuguese) {
+            assert_ne!(en, pt, "the same in both languages: {en}");
+            for word in [" the ", " is ", " not ", " again"] {
+                assert!(!pt.contains(word), "{word:?} in Portuguese: {pt}");
+            }
+        }
+    }
     use std::io::{Read, Write};
     use std::net::TcpListener;
 

@@ -8,6 +8,8 @@
 
 use std::fmt;
 use std::sync::mpsc;
+
+use crate::tr;
 use std::thread;
 use std::time::Duration;
 
@@ -15,12 +17,25 @@ use std::time::Duration;
 const POLL: Duration = Duration::from_millis(50);
 
 /// A server could not start.
-#[derive(Debug, thiserror::Error)]
-#[error("{name} could not listen on 127.0.0.1 ({reason}): is the machine out of ports?")]
+#[derive(Debug)]
 pub struct ServeError {
     name: String,
     reason: String,
 }
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, reason) = (&self.name, &self.reason);
+        f.write_str(&tr!(
+            en: format!("{name} could not listen on 127.0.0.1 ({reason}): is the machine out of ports?"),
+            pt: format!(
+                "{name} não conseguiu escutar em 127.0.0.1 ({reason}): a máquina está sem portas livres?"
+            ),
+        ))
+    }
+}
+
+impl std::error::Error for ServeError {}
 
 /// A web app served on loopback by a background thread.
 #[derive(Debug)]
@@ -51,8 +66,15 @@ where
             Ok(port) => (port, None),
             Err(_) => (
                 default_port,
-                Some(format!(
-                    "{port_variable}={text:?} is not a port number, so port {default_port} was tried"
+                Some(tr!(
+                    en: format!(
+                        "{port_variable}={text:?} is not a port number, so port {default_port} \
+                         was tried"
+                    ),
+                    pt: format!(
+                        "{port_variable}={text:?} não é um número de porta, então a porta \
+                         {default_port} foi tentada"
+                    ),
                 )),
             ),
         },
@@ -60,9 +82,15 @@ where
     let server = match rouille::Server::new(("127.0.0.1", port), app.clone()) {
         Ok(server) => server,
         Err(taken) => {
-            fallback = Some(format!(
-                "port {port} is taken ({taken}): an earlier run of this cell may still serve \
-                 there; Kernel > Restart Kernel frees it"
+            fallback = Some(tr!(
+                en: format!(
+                    "port {port} is taken ({taken}): an earlier run of this cell may still serve \
+                     there; Kernel > Restart Kernel frees it"
+                ),
+                pt: format!(
+                    "a porta {port} está ocupada ({taken}): uma execução anterior desta célula \
+                     pode ainda estar servindo nela; Kernel > Reiniciar o kernel a libera"
+                ),
             ));
             rouille::Server::new(("127.0.0.1", 0), app).map_err(|err| ServeError {
                 name: name.to_owned(),
@@ -115,7 +143,11 @@ impl Drop for Served {
 
 impl fmt::Display for Served {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} listening on {}/", self.name, self.url)?;
+        let (name, url) = (&self.name, &self.url);
+        f.write_str(&tr!(
+            en: format!("{name} listening on {url}/"),
+            pt: format!("{name} escutando em {url}/"),
+        ))?;
         if let Some(why) = &self.fallback {
             write!(f, " ({why})")?;
         }
@@ -191,6 +223,43 @@ mod tests {
             message.contains("TRACELAB_TEST_BAD_PORT=\"eighty\" is not a port number"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn every_message_is_written_in_english_and_in_portuguese() {
+        use crate::lang::{with_language, Lang};
+        let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+        let taken = holder.local_addr().unwrap().port();
+        std::env::set_var("TRACELAB_TEST_BAD_PORT_PT", "oitenta");
+        let render = || {
+            let error = ServeError {
+                name: "backend".into(),
+                reason: "no ports".into(),
+            };
+            vec![
+                serve("backend", "TRACELAB_TEST_UNSET_PORT", taken, hello)
+                    .unwrap()
+                    .to_string(),
+                serve("backend", "TRACELAB_TEST_BAD_PORT_PT", 0, hello)
+                    .unwrap()
+                    .to_string(),
+                error.to_string(),
+            ]
+        };
+        let english = with_language(Lang::En, render);
+        let portuguese = with_language(Lang::PtBr, render);
+        assert!(
+            portuguese[0].contains(&format!("a porta {taken} está ocupada")),
+            "{portuguese:?}"
+        );
+        assert!(portuguese[0].contains("backend escutando em http://127.0.0.1:"));
+        assert!(portuguese[1].contains("\"oitenta\" não é um número de porta"));
+        for (en, pt) in english.iter().zip(&portuguese) {
+            assert_ne!(en, pt);
+            for word in [" listening ", " is ", " not ", " taken"] {
+                assert!(!pt.contains(word), "{word:?} in Portuguese: {pt}");
+            }
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use opentelemetry_sdk::trace::SpanData;
 
 use crate::critical_path::CriticalPath;
 use crate::model::{human_duration, TraceSpan};
+use crate::tr;
 
 const LABEL_WIDTH: usize = 300;
 const BAR_WIDTH: usize = 480;
@@ -128,17 +129,28 @@ impl Waterfall {
                 .iter()
                 .map(|(name, ns)| format!("{} {}", escape(name), human_duration(*ns)))
                 .collect();
+            let parts = parts.join(", ");
             let _ = write!(
                 caption,
-                "<p class=\"tracelab-critical-path\">Critical path (the dark line): {}.</p>",
-                parts.join(", ")
+                "<p class=\"tracelab-critical-path\">{}</p>",
+                tr!(
+                    en: format!("Critical path (the dark line): {parts}."),
+                    pt: format!("Caminho crítico (a linha escura): {parts}."),
+                )
             );
         }
-        format!(
-            "<div class=\"tracelab\"><p>{} span(s) in {} trace(s). Hover over a bar for its ids and attributes.</p>{svg}{caption}</div>",
-            self.spans.len(),
-            traces.len()
-        )
+        let (span_count, trace_count) = (self.spans.len(), traces.len());
+        let heading = tr!(
+            en: format!(
+                "{span_count} span(s) in {trace_count} trace(s). Hover over a bar for its ids and \
+                 attributes."
+            ),
+            pt: format!(
+                "{span_count} span(s) em {trace_count} trace(s). Passe o mouse sobre uma barra \
+                 para ver seus ids e atributos."
+            ),
+        );
+        format!("<div class=\"tracelab\"><p>{heading}</p>{svg}{caption}</div>")
     }
 
     /// Each service and its color, in the order the services first appear in time.
@@ -182,8 +194,9 @@ impl Waterfall {
         if self.spans.iter().any(|span| span.error.is_some()) {
             let _ = write!(
                 svg,
-                r#"<rect x="{x}" y="6" width="12" height="12" fill="white" stroke="{ERROR_COLOR}" stroke-width="2"/><text x="{}" y="16" fill="{ERROR_COLOR}">error</text>"#,
-                x + 16
+                r#"<rect x="{x}" y="6" width="12" height="12" fill="white" stroke="{ERROR_COLOR}" stroke-width="2"/><text x="{}" y="16" fill="{ERROR_COLOR}">{}</text>"#,
+                x + 16,
+                tr!(en: "error", pt: "erro")
             );
         }
     }
@@ -299,31 +312,41 @@ fn scale(ns: u128, total: u128) -> usize {
 }
 
 fn tooltip(span: &TraceSpan, orphan: bool) -> String {
-    let mut text = format!(
-        "{} ({}, {})\nservice: {}\ntracer (instrumentation scope): {}\ntrace id: {}\nspan id: {}\nparent id: {}{}\nduration: {}",
-        span.name,
-        span.kind,
-        if span.error.is_some() { "ERROR" } else { "ok" },
-        span.service,
-        span.scope,
-        span.trace_id,
-        span.span_id,
-        span.parent_id.as_deref().unwrap_or("none (root span)"),
-        if orphan {
-            " (not among the spans drawn)"
-        } else {
-            ""
-        },
-        human_duration(span.duration_ns()),
+    let status = if span.error.is_some() { "ERROR" } else { "ok" };
+    let parent = span.parent_id.as_deref().map_or_else(
+        || tr!(en: "none (root span)", pt: "nenhum (span raiz)").to_owned(),
+        str::to_owned,
+    );
+    let orphan = if orphan {
+        tr!(en: " (not among the spans drawn)", pt: " (não está entre os spans desenhados)")
+    } else {
+        ""
+    };
+    let (name, kind, service, scope) = (&span.name, &span.kind, &span.service, &span.scope);
+    let (trace_id, span_id) = (&span.trace_id, &span.span_id);
+    let duration = human_duration(span.duration_ns());
+    let mut text = tr!(
+        en: format!(
+            "{name} ({kind}, {status})\nservice: {service}\ntracer (instrumentation scope): \
+             {scope}\ntrace id: {trace_id}\nspan id: {span_id}\nparent id: {parent}{orphan}\n\
+             duration: {duration}"
+        ),
+        pt: format!(
+            "{name} ({kind}, {status})\nserviço: {service}\ntracer (escopo de instrumentação): \
+             {scope}\ntrace id: {trace_id}\nspan id: {span_id}\nid do pai: {parent}{orphan}\n\
+             duração: {duration}"
+        ),
     );
     if let Some(description) = span.error.as_deref().filter(|d| !d.is_empty()) {
-        let _ = write!(text, "\nerror: {description}");
+        let label = tr!(en: "error", pt: "erro");
+        let _ = write!(text, "\n{label}: {description}");
     }
     for (key, value) in &span.attributes {
         let _ = write!(text, "\n{key} = {value}");
     }
+    let event_label = tr!(en: "event", pt: "evento");
     for event in &span.events {
-        let _ = write!(text, "\nevent: {event}");
+        let _ = write!(text, "\n{event_label}: {event}");
     }
     text
 }
@@ -450,6 +473,60 @@ mod tests {
             html.contains("\nevent: cache miss (cache.key = cart:A-1042)"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn every_caption_and_tooltip_line_is_written_in_portuguese_too() {
+        use crate::lang::{with_language, Lang};
+        let mut order = span("a", None, "GET /order", 0, 100);
+        order.error = Some("timeout".into());
+        order.events = vec!["cache miss".into()];
+        let stray = span("s", Some("remote"), "stray", 0, 10);
+        let draw = || {
+            Waterfall::new()
+                .with_spans([
+                    order.clone(),
+                    span("b", Some("a"), "quote_item", 10, 60),
+                    stray.clone(),
+                ])
+                .with_critical_path()
+                .to_html()
+        };
+        let english = with_language(Lang::En, draw);
+        let portuguese = with_language(Lang::PtBr, draw);
+        for en in [
+            "Hover over a bar",
+            "Critical path (the dark line)",
+            "\nservice: ",
+            "\nduration: ",
+            "\nparent id: none (root span)",
+            "(not among the spans drawn)",
+            "\nerror: timeout",
+            "\nevent: cache miss",
+            ">error</text>",
+        ] {
+            assert!(english.contains(en), "{en:?} in English");
+            assert!(
+                !portuguese.contains(en),
+                "{en:?} in Portuguese: {portuguese}"
+            );
+        }
+        for pt in [
+            "Passe o mouse sobre uma barra",
+            "Caminho crítico (a linha escura)",
+            "\nserviço: ",
+            "\nduração: ",
+            "\nid do pai: nenhum (span raiz)",
+            "(não está entre os spans desenhados)",
+            "\nerro: timeout",
+            "\nevento: cache miss",
+            ">erro</text>",
+        ] {
+            assert!(
+                portuguese.contains(pt),
+                "{pt:?} missing in Portuguese: {portuguese}"
+            );
+        }
     }
 
     #[test]
