@@ -8,6 +8,7 @@
 //! ([`jaeger`]). All three work on one small model of a span, [`model::TraceSpan`]. And one thing
 //! that is not about tracing at all: running a notebook's web app in the background ([`serve`]);
 //! and one request to a traced service whose trace id it reads from the answer ([`request`]).
+//! Every message a student reads is written in English and in Brazilian Portuguese ([`lang`]).
 
 pub mod check;
 pub mod critical_path;
