@@ -101,6 +101,21 @@ macro_rules! tr {
     };
 }
 
+/// Renders `messages` in English and in Portuguese and asserts that each differs between the two
+/// and that no Portuguese one contains any of `english_words` (a message left untranslated).
+#[cfg(test)]
+pub(crate) fn assert_translated(messages: impl Fn() -> Vec<String>, english_words: &[&str]) {
+    let english = with_language(Lang::En, &messages);
+    let portuguese = with_language(Lang::PtBr, &messages);
+    assert_eq!(english.len(), portuguese.len());
+    for (en, pt) in english.iter().zip(&portuguese) {
+        assert_ne!(en, pt, "the same in both languages: {en}");
+        for word in english_words {
+            assert!(!pt.contains(word), "{word:?} in Portuguese: {pt}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
