@@ -58,9 +58,28 @@ async function runAll(page, base, token, notebook, title, lastOutput) {
   return outputs;
 }
 
+/** Undoes what a test set up, last thing first, whatever fails: node's `t.after` hooks run in the
+ *  order they were added and stop at the first that throws, so a work folder removed before the
+ *  browser closed failed (Chromium still writes its profile) and left JupyterLab running. */
+function cleanupInReverse(t) {
+  const steps = [];
+  t.after(async () => {
+    const errors = [];
+    for (const step of steps.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  });
+  return (step) => steps.push(step);
+}
+
 /** JupyterLab on loopback serving `root`, in `language` (the default settings `./lab up` gives
  *  it: kernel-setup/jupyterlab/<language>/), stopped when the test ends. */
-async function startJupyter(t, root, language, port) {
+async function startJupyter(cleanup, root, language, port) {
   const token = randomBytes(16).toString("hex");
   const jupyter = spawn(
     join(REPO, ".venv", "bin", "jupyter"),
@@ -71,14 +90,14 @@ async function startJupyter(t, root, language, port) {
      ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
-  t.after(() => jupyter.kill("SIGTERM"));
+  cleanup(() => jupyter.kill("SIGTERM"));
   const base = `http://127.0.0.1:${port}`;
   await waitForJupyter(`${base}/api/status?token=${token}`, Date.now() + 60_000);
   return { base, token };
 }
 
 /** Headless Chromium with a fresh profile under `work`, closed when the test ends. */
-async function openBrowser(t, work) {
+async function openBrowser(cleanup, work) {
   // The flags keep Chromium off the network (this machine's is closed).
   const context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -87,7 +106,7 @@ async function openBrowser(t, work) {
            "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1400, height: 1000 },
   });
-  t.after(() => context.close());
+  cleanup(() => context.close());
   mkdirSync(SCREENSHOTS, { recursive: true });
   return context.pages()[0] ?? (await context.newPage());
 }
@@ -95,15 +114,16 @@ async function openBrowser(t, work) {
 test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks, spans and waterfall", { timeout: 2 * RUN_TIMEOUT_MS + 120_000 }, async (t) => {
   // The notebooks three folders below a link to tracelab, so `:dep tracelab = { path = "../../../tracelab" }` resolves.
   const work = mkdtempSync(join(tmpdir(), "tracelab-browser-"));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const cleanup = cleanupInReverse(t);
+  cleanup(() => rmSync(work, { recursive: true, force: true }));
   mkdirSync(join(work, "notebooks"));
   for (const version of ["student", "solved"]) {
     cpSync(join(REPO, "notebooks", version), join(work, "notebooks", version), { recursive: true });
   }
   symlinkSync(join(REPO, "tracelab"), join(work, "tracelab"));
 
-  const { base, token } = await startJupyter(t, join(work, "notebooks"), "en", pickPort());
-  const page = await openBrowser(t, work);
+  const { base, token } = await startJupyter(cleanup, join(work, "notebooks"), "en", pickPort());
+  const page = await openBrowser(cleanup, work);
 
   // Notebook 00, student version: every exercise's check shows its hint, in red, and the notebook
   // goes on to its own check, which passes.
@@ -154,11 +174,12 @@ test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks
 
 test("JupyterLab in Brazilian Portuguese: the language pack's menus, as LAB_LANG=pt-BR ./lab up shows them", { timeout: 180_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), "tracelab-browser-pt-"));
-  t.after(() => rmSync(work, { recursive: true, force: true }));
+  const cleanup = cleanupInReverse(t);
+  cleanup(() => rmSync(work, { recursive: true, force: true }));
   mkdirSync(join(work, "notebooks"));
   cpSync(join(REPO, "notebooks", "student"), join(work, "notebooks", "student"), { recursive: true });
-  const { base, token } = await startJupyter(t, join(work, "notebooks"), "pt-BR", pickPort() + 1);
-  const page = await openBrowser(t, work);
+  const { base, token } = await startJupyter(cleanup, join(work, "notebooks"), "pt-BR", pickPort() + 1);
+  const page = await openBrowser(cleanup, work);
   await page.goto(`${base}/lab/tree/student/en/00-rust-for-this-lab.ipynb?token=${token}`);
   // The pack (4.5.post3) translates the menus' items, not the menu bar's own labels.
   await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click({ timeout: 60_000 });
