@@ -12,4 +12,4 @@ language=$(/lab/kernel-setup/lab-language)
 exec /lab/.venv/bin/jupyter lab --ip=0.0.0.0 --port=8888 --no-browser \
     --ServerApp.root_dir=/lab/notebooks \
     --LabApp.app_settings_dir="/lab/kernel-setup/jupyterlab/$language" \
-    --ServerApp.default_url=/lab/tree/student/en/00-rust-for-this-lab.ipynb "$@"
+    --ServerApp.default_url="/lab/tree/student/$language/00-rust-for-this-lab.ipynb" "$@"

@@ -36,6 +36,12 @@ REPO = NOTEBOOKS.parent
 SOLVED = NOTEBOOKS / "solved" / "en"
 STUDENT = NOTEBOOKS / "student" / "en"
 LESSONS = sorted(path.stem for path in SOLVED.glob("*.ipynb"))
+# The lessons' languages (each an nbgrader assignment), and what their notes and checks say.
+LANGUAGES = ["en", "pt-BR"]
+WORDS = {
+    "en": {"hint": "\nYour turn: ", "done": "Well done!", "look": "**What to look for:**"},
+    "pt-BR": {"hint": "\nSua vez: ", "done": "Muito bem!", "look": "**O que observar:**"},
+}
 VENV_BIN = REPO / ".venv" / "bin"
 CELL_TIMEOUT_S = 900  # a cold `:dep` cell compiles for minutes; a warm one in seconds
 
@@ -257,55 +263,69 @@ def with_one_exercise_done(student, solved):
 
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory, collector, sample_service):
-    """Every lesson, solved and student version, autograded by nbgrader on the Rust kernel."""
+    """Every lesson, solved and student version, in every language, autograded by nbgrader on the
+    Rust kernel. `notebooks` and `scores` are keyed (language, who, lesson)."""
     root = course_directory(tmp_path_factory.mktemp("course"))
-    nbgrader(root, "generate_assignment", "en")
     redone = {}
-    for lesson in LESSONS:
-        solved = nbformat.read(SOLVED / f"{lesson}.ipynb", as_version=4)
-        student = nbformat.read(root / "student" / "en" / f"{lesson}.ipynb", as_version=4)
-        for who, notebook in [("solved", solved), ("student", None)]:
-            if notebook is None:
-                notebook, redone[lesson] = with_one_exercise_done(student, solved)
-            target = root / "submitted" / who / "en" / f"{lesson}.ipynb"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(notebook, target)
-    started = time.monotonic()
-    nbgrader(root, "autograde", "en", "--force", env=lesson_environment(collector, sample_service))
-    print(f"autograde of {2 * len(LESSONS)} notebooks: {time.monotonic() - started:.0f} s")
+    for language in LANGUAGES:
+        nbgrader(root, "generate_assignment", language)
+        for lesson in LESSONS:
+            solved = nbformat.read(NOTEBOOKS / "solved" / language / f"{lesson}.ipynb", as_version=4)
+            student = nbformat.read(root / "student" / language / f"{lesson}.ipynb", as_version=4)
+            for who, notebook in [("solved", solved), ("student", None)]:
+                if notebook is None:
+                    notebook, redone[language, lesson] = with_one_exercise_done(student, solved)
+                target = root / "submitted" / who / language / f"{lesson}.ipynb"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, target)
+    for language in LANGUAGES:
+        started = time.monotonic()
+        nbgrader(root, "autograde", language, "--force", env=lesson_environment(collector, sample_service))
+        print(f"autograde of {2 * len(LESSONS)} notebooks in {language}: {time.monotonic() - started:.0f} s")
 
     from nbgrader.api import Gradebook
 
     scores = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
-        for who in ["solved", "student"]:
-            for lesson in LESSONS:
-                submitted = gradebook.find_submission_notebook(lesson, "en", who)
-                scores[who, lesson] = {grade.name: (grade.score, grade.max_score) for grade in submitted.grades}
+        for language in LANGUAGES:
+            for who in ["solved", "student"]:
+                for lesson in LESSONS:
+                    submitted = gradebook.find_submission_notebook(lesson, language, who)
+                    scores[language, who, lesson] = {grade.name: (grade.score, grade.max_score) for grade in submitted.grades}
     notebooks = {
-        (who, lesson): nbformat.read(root / "autograded" / who / "en" / f"{lesson}.ipynb", as_version=4)
+        (language, who, lesson): nbformat.read(root / "autograded" / who / language / f"{lesson}.ipynb", as_version=4)
+        for language in LANGUAGES
         for who in ["solved", "student"]
         for lesson in LESSONS
     }
     return {"notebooks": notebooks, "scores": scores, "redone": redone, "collector": collector}
 
 
-def assert_solved_lesson_passes(graded, lesson):
-    notebook = graded["notebooks"]["solved", lesson]
+def assert_solved_lesson_passes(graded, lesson, language="en"):
+    notebook = graded["notebooks"][language, "solved", lesson]
     for cell in notebook.cells:
         if cell.cell_type == "code":
             assert not failures(cell), f"{lesson}: {cell.source[:80]!r} failed: {failures(cell)}"
         if nbgrader_meta(cell).get("grade"):
             report, passed = check_report(cell)
             assert passed, f"{lesson}: {grade_id(cell)} did not pass:\n{report}"
-    scores = graded["scores"]["solved", lesson]
+    scores = graded["scores"][language, "solved", lesson]
     assert scores and all(score == most for score, most in scores.values()), f"{lesson}: {scores}"
     return notebook
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_the_student_version_gives_hints_until_an_exercise_is_done(graded, lesson):
-    notebook = graded["notebooks"]["student", lesson]
+def test_the_portuguese_lessons_pass_every_check(graded, lesson):
+    notebook = assert_solved_lesson_passes(graded, lesson, "pt-BR")
+    reports = [check_report(cell)[0] for cell in notebook.cells if nbgrader_meta(cell).get("grade")]
+    assert any(report and "verificaç" in report for report in reports), f"{lesson}: no check spoke Portuguese: {reports}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_the_student_version_gives_hints_until_an_exercise_is_done(graded, lesson, language):
+    words = WORDS[language]
+    notebook = graded["notebooks"][language, "student", lesson]
     exercise_checks = 0
     for cell in notebook.cells:
         if cell.cell_type != "code":
@@ -315,17 +335,17 @@ def test_the_student_version_gives_hints_until_an_exercise_is_done(graded, lesso
         if is_exercise_check(cell):
             exercise_checks += 1
             assert passed is False, f"{lesson}: {grade_id(cell)} passed on the stub:\n{report}"
-            assert "\nYour turn: " in report, f"{lesson}: {grade_id(cell)} gave no hint:\n{report}"
+            assert words["hint"] in report, f"{lesson}: {grade_id(cell)} gave no hint:\n{report}"
             assert not failures(cell), f"{lesson}: {grade_id(cell)} failed instead of hinting: {failures(cell)}"
         else:
             assert not failures(cell), f"{lesson}: {cell.source[:80]!r} failed in the student version: {failures(cell)}"
             if again and report is not None:
-                assert passed and "Well done!" in report, f"{lesson}: {again} with its solution still fails:\n{report}"
+                assert passed and words["done"] in report, f"{lesson}: {again} with its solution still fails:\n{report}"
     assert exercise_checks >= 2, f"{lesson}: {exercise_checks} exercise checks"
     redone = [cell for cell in notebook.cells if cell.metadata.get("lab_test") and check_report(cell)[0] is not None]
-    assert redone, f"{lesson}: the redone exercise {graded['redone'][lesson]} showed no check"
+    assert redone, f"{lesson}: the redone exercise {graded['redone'][language, lesson]} showed no check"
     # nbgrader: the exercises score 0, the lesson's own check its points.
-    for name, (score, most) in graded["scores"]["student", lesson].items():
+    for name, (score, most) in graded["scores"][language, "student", lesson].items():
         expected = 0 if name.startswith("your-turn") else most
         assert score == expected, f"{lesson}: {name} scored {score} of {most}, expected {expected}"
 
@@ -520,17 +540,45 @@ def test_07_tracing_spans_and_log_records_reach_the_collector(graded):
 # ---------------------------------------------------------------- the course's form
 
 
-def test_the_student_versions_are_what_nbgrader_generates(tmp_path):
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_student_versions_are_what_nbgrader_generates(tmp_path, language):
     root = course_directory(tmp_path / "course")
-    nbgrader(root, "generate_assignment", "en", "--no-db")
-    generated = sorted(path.name for path in (root / "student" / "en").glob("*.ipynb"))
-    committed = sorted(path.name for path in STUDENT.glob("*.ipynb"))
-    assert generated == committed, "notebooks/student/en is not generated from notebooks/solved/en"
+    nbgrader(root, "generate_assignment", language, "--no-db")
+    student = NOTEBOOKS / "student" / language
+    generated = sorted(path.name for path in (root / "student" / language).glob("*.ipynb"))
+    committed = sorted(path.name for path in student.glob("*.ipynb"))
+    assert generated == committed, f"notebooks/student/{language} is not generated from notebooks/solved/{language}"
     for name in generated:
-        assert (root / "student" / "en" / name).read_bytes() == (STUDENT / name).read_bytes(), (
-            f"student/en/{name} is not what nbgrader makes of solved/en/{name}: "
-            "run ./lab nbgrader generate_assignment en --force"
+        assert (root / "student" / language / name).read_bytes() == (student / name).read_bytes(), (
+            f"student/{language}/{name} is not what nbgrader makes of solved/{language}/{name}: "
+            f"run ./lab nbgrader generate_assignment {language} --force"
         )
+
+
+def code_without_prose(source):
+    """A code cell with its string literals and comments taken out: what must be the same in every
+    language (the strings and comments are the reader's, and are translated)."""
+    source = re.sub(r'r#"[\s\S]*?"#|"(?:\\[\s\S]|[^"\\])*"', '""', source)
+    source = re.sub(r"//[^\n]*", "", source)
+    return [line.strip() for line in source.splitlines() if line.strip()]
+
+
+def test_every_lesson_exists_in_every_language_with_the_same_code():
+    names = {language: sorted(p.name for p in (NOTEBOOKS / "solved" / language).glob("*.ipynb")) for language in LANGUAGES}
+    for language in LANGUAGES:
+        assert names[language] == names["en"], f"solved/{language} has {names[language]}, solved/en {names['en']}"
+    for name in names["en"]:
+        english = nbformat.read(NOTEBOOKS / "solved" / "en" / name, as_version=4).cells
+        for language in LANGUAGES[1:]:
+            other = nbformat.read(NOTEBOOKS / "solved" / language / name, as_version=4).cells
+            assert [c.cell_type for c in other] == [c.cell_type for c in english], f"{language}/{name}: the cells differ"
+            for index, (a, b) in enumerate(zip(english, other)):
+                assert nbgrader_meta(a) == nbgrader_meta(b), f"{language}/{name} cell {index}: nbgrader metadata differs"
+                if a.cell_type == "code":
+                    assert code_without_prose(b.source) == code_without_prose(a.source), (
+                        f"{language}/{name} cell {index}: the code differs from the English lesson's, "
+                        "not only in strings and comments"
+                    )
 
 
 def run_notebook(path, edit=None):
@@ -559,7 +607,12 @@ def test_a_failing_check_of_the_lesson_stops_the_notebook():
 
 
 def lesson_notebooks():
-    return sorted(SOLVED.glob("*.ipynb")) + sorted(STUDENT.glob("*.ipynb"))
+    return [
+        path
+        for language in LANGUAGES
+        for version in ["solved", "student"]
+        for path in sorted((NOTEBOOKS / version / language).glob("*.ipynb"))
+    ]
 
 
 def test_notebooks_are_committed_clean():
@@ -575,15 +628,17 @@ def test_notebooks_are_committed_clean():
                 assert cell["outputs"] == [] and cell["execution_count"] is None, f"{path.name}: {cell['source'][:60]}"
 
 
-def test_every_code_cell_is_introduced_and_every_exercise_is_checked():
-    for path in sorted(SOLVED.glob("*.ipynb")):
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_code_cell_is_introduced_and_every_exercise_is_checked(language):
+    look = WORDS[language]["look"]
+    for path in sorted((NOTEBOOKS / "solved" / language).glob("*.ipynb")):
         cells = nbformat.read(path, as_version=4).cells
         exercises = 0
         for index, cell in enumerate(cells):
             if cell.cell_type != "code":
                 continue
-            assert index > 0 and cells[index - 1].cell_type == "markdown" and "**What to look for:**" in cells[index - 1].source, (
-                f"{path.name}: no 'What to look for' note before {cell.source[:60]!r}"
+            assert index > 0 and cells[index - 1].cell_type == "markdown" and look in cells[index - 1].source, (
+                f"{path.name}: no {look!r} note before {cell.source[:60]!r}"
             )
             meta = nbgrader_meta(cell)
             if meta.get("solution"):
