@@ -105,10 +105,13 @@ def test_jupyterlab_opens_a_student_version_both_natively_and_in_the_image():
     """`./lab up` and the lab image open the same first lesson, and it exists."""
     repo = DOCKER.parent
     for starter in [repo / "lab", DOCKER / "lab-start.sh"]:
-        url = re.search(r"--ServerApp\.default_url=/lab/tree/(\S+\.ipynb)", starter.read_text())
+        url = re.search(r'--ServerApp\.default_url="?/lab/tree/([^"\s]+\.ipynb)', starter.read_text())
         assert url, f"{starter.name} sets no default notebook"
         assert url.group(1).startswith("student/"), f"{starter.name} opens {url.group(1)}, not a student version"
-        assert (repo / "notebooks" / url.group(1)).is_file(), f"{starter.name} opens {url.group(1)}, which does not exist"
+        # The track of the language kernel-setup/lab-language picks: each must exist.
+        for language in ["en", "pt-BR"]:
+            lesson = url.group(1).replace("$language", language)
+            assert (repo / "notebooks" / lesson).is_file(), f"{starter.name} opens {lesson}, which does not exist"
     dockerfile = (DOCKER / "lab.Dockerfile").read_text()
     for needed in ["notebooks/solved", "notebooks/student", "notebooks/nbgrader_config.py"]:
         assert needed in dockerfile, f"the lab image lacks {needed}"
