@@ -101,10 +101,14 @@ macro_rules! tr {
     };
 }
 
-/// Renders `messages` in English and in Portuguese and asserts that each differs between the two
-/// and that no Portuguese one contains any of `english_words` (a message left untranslated).
+/// Renders `messages` in English and in Portuguese, asserts that each differs between the two and
+/// that no Portuguese one contains any of `english_words` (a message left untranslated), and
+/// returns the Portuguese ones for more specific assertions.
 #[cfg(test)]
-pub(crate) fn assert_translated(messages: impl Fn() -> Vec<String>, english_words: &[&str]) {
+pub(crate) fn assert_translated(
+    messages: impl Fn() -> Vec<String>,
+    english_words: &[&str],
+) -> Vec<String> {
     let english = with_language(Lang::En, &messages);
     let portuguese = with_language(Lang::PtBr, &messages);
     assert_eq!(english.len(), portuguese.len());
@@ -114,6 +118,7 @@ pub(crate) fn assert_translated(messages: impl Fn() -> Vec<String>, english_word
             assert!(!pt.contains(word), "{word:?} in Portuguese: {pt}");
         }
     }
+    portuguese
 }
 
 #[cfg(test)]
