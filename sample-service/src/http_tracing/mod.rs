@@ -77,16 +77,34 @@ impl HttpTracing {
             // current, so that `/chain` passes the caller's trace on.
             return run(&parent, handler);
         };
-        let cx = start(
-            tracer,
-            parent,
+        let cx = self.start(tracer, parent, request, route);
+        let response = run(&cx, handler);
+        self.respond(&cx, response)
+    }
+
+    /// The span of `request`, started with `tracer` in the caller's context `parent`, as a
+    /// context of its own.
+    fn start(
+        &self,
+        tracer: &SharedTracer,
+        parent: Context,
+        request: &Request,
+        route: Option<MatchedRoute>,
+    ) -> Context {
+        let method = Method::of(request.method());
+        let attributes = request_attributes(
             request,
+            method,
             route,
             self.local_addr,
             self.attribute_value_limit,
         );
-        let response = run(&cx, handler);
-        self.respond(&cx, response)
+        let span = tracer
+            .span_builder(span_name(method, route))
+            .with_kind(SpanKind::Server)
+            .with_attributes(attributes)
+            .start_with_context(&**tracer, &parent);
+        parent.with_span(span)
     }
 
     /// Records the response on the span, ends it, and returns the response with its
@@ -107,25 +125,6 @@ impl HttpTracing {
         span.end();
         response
     }
-}
-
-/// The span of `request`, started in the caller's context `parent`, as a context of its own.
-/// `local` is where the server listens; `limit` bounds the client's values on the span.
-fn start(
-    tracer: &SharedTracer,
-    parent: Context,
-    request: &Request,
-    route: Option<MatchedRoute>,
-    local: SocketAddr,
-    limit: usize,
-) -> Context {
-    let method = Method::of(request.method());
-    let span = tracer
-        .span_builder(span_name(method, route))
-        .with_kind(SpanKind::Server)
-        .with_attributes(request_attributes(request, method, route, local, limit))
-        .start_with_context(&**tracer, &parent);
-    parent.with_span(span)
 }
 
 /// Runs `handler` with the span of `cx` active; a panic becomes an `exception` event and a 500.
