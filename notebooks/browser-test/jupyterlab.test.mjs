@@ -1,7 +1,9 @@
 // The lab as a student sees it: JupyterLab in a real (headless) Chromium opens the student versions
 // of notebooks 00 and 01, as `./lab up` does, runs every cell on the Rust kernel, and shows what a
 // student should see: the exercises' hints in red, the lesson's own check passing, the spans
-// printed to STDOUT and the waterfall. Screenshots are saved.
+// printed to STDOUT and the waterfall. Then JupyterLab in Brazilian Portuguese, with the language
+// pack, runs the Portuguese student version of notebook 00 from its Portuguese menu item, and its
+// hints and checks are in Portuguese. Screenshots are saved.
 //
 // Needs: .venv/ with JupyterLab and the 'rust' kernel (kernel-setup/setup.sh), Chromium at
 // $CHROMIUM or /usr/bin/chromium. JupyterLab listens on loopback only, with a random token, and
@@ -41,15 +43,16 @@ async function waitForJupyter(url, deadline) {
   throw new Error(`JupyterLab did not answer ${url} in time`);
 }
 
-/** Opens `notebook` (a path under notebooks/), runs all its cells from the Run menu, and waits
- *  until an output shows `lastOutput`. Returns the page's output areas. */
-async function runAll(page, base, token, notebook, title, lastOutput) {
+/** Opens `notebook` (a path under notebooks/), runs all its cells from the Run menu's
+ *  `runAllCells` item (its label in the lab's language), and waits until an output shows
+ *  `lastOutput`. Returns the page's output areas. */
+async function runAll(page, base, token, notebook, title, lastOutput, runAllCells = "Run All Cells") {
   await page.goto(`${base}/lab/tree/${notebook}?token=${token}`);
   const panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
   await panel.locator(".jp-RenderedMarkdown h1", { hasText: title }).first().waitFor({ timeout: 60_000 });
   await panel.locator(".jp-Toolbar-kernelName", { hasText: "Rust" }).first().waitFor({ timeout: 60_000 });
   await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
-  await page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).click();
+  await page.locator(".lm-Menu-itemLabel", { hasText: new RegExp(`^${runAllCells}$`) }).click();
   const outputs = panel.locator(".jp-OutputArea-output");
   await outputs.filter({ hasText: lastOutput }).first().waitFor({ timeout: RUN_TIMEOUT_MS });
   assert.equal(
@@ -78,14 +81,16 @@ function cleanupInReverse(t) {
 }
 
 /** JupyterLab on loopback serving `root`, in `language` (the default settings `./lab up` gives
- *  it: kernel-setup/jupyterlab/<language>/), stopped when the test ends. */
-async function startJupyter(cleanup, root, language, port) {
+ *  it: kernel-setup/jupyterlab/<language>/), with a workspace and user settings of its own under
+ *  `work` (else it reopens the tabs another run left in ~/.jupyter), stopped when the test ends. */
+async function startJupyter(cleanup, work, root, language, port) {
   const token = randomBytes(16).toString("hex");
   const jupyter = spawn(
     join(REPO, ".venv", "bin", "jupyter"),
     ["lab", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0",
      `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${root}`,
      `--LabApp.app_settings_dir=${join(REPO, "kernel-setup", "jupyterlab", language)}`,
+     `--LabApp.workspaces_dir=${join(work, "workspaces")}`, `--LabApp.user_settings_dir=${join(work, "settings")}`,
      // CI machines run as root, which JupyterLab refuses unless told.
      ...(process.getuid?.() === 0 ? ["--allow-root"] : [])],
     { stdio: ["ignore", "inherit", "inherit"] },
@@ -96,8 +101,9 @@ async function startJupyter(cleanup, root, language, port) {
   return { base, token };
 }
 
-/** Headless Chromium with a fresh profile under `work`, closed when the test ends. */
-async function openBrowser(cleanup, work) {
+/** Headless Chromium with a fresh profile under `work`, closed when the test ends, after a last
+ *  screenshot (`<name>-last.png`: what the page showed when a test failed). */
+async function openBrowser(cleanup, work, name) {
   // The flags keep Chromium off the network (this machine's is closed).
   const context = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -108,7 +114,11 @@ async function openBrowser(cleanup, work) {
   });
   cleanup(() => context.close());
   mkdirSync(SCREENSHOTS, { recursive: true });
-  return context.pages()[0] ?? (await context.newPage());
+  const page = context.pages()[0] ?? (await context.newPage());
+  // A click that finds nothing fails after a minute instead of waiting for ever.
+  page.setDefaultTimeout(60_000);
+  cleanup(() => page.screenshot({ path: join(SCREENSHOTS, `${name}-last.png`) }));
+  return page;
 }
 
 test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks, spans and waterfall", { timeout: 2 * RUN_TIMEOUT_MS + 120_000 }, async (t) => {
@@ -122,8 +132,8 @@ test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks
   }
   symlinkSync(join(REPO, "tracelab"), join(work, "tracelab"));
 
-  const { base, token } = await startJupyter(cleanup, join(work, "notebooks"), "en", pickPort());
-  const page = await openBrowser(cleanup, work);
+  const { base, token } = await startJupyter(cleanup, work, join(work, "notebooks"), "en", pickPort());
+  const page = await openBrowser(cleanup, work, "jupyterlab");
 
   // Notebook 00, student version: every exercise's check shows its hint, in red, and the notebook
   // goes on to its own check, which passes.
@@ -169,24 +179,42 @@ test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks
     const box = target?.getBoundingClientRect();
     return box && box.top >= 0 && box.bottom <= window.innerHeight;
   }, null, { timeout: 30_000 });
+  assert.equal(await page.getByText("Jupyter news").count(), 0, "no toast asks to fetch Jupyter's news");
   console.log(`screenshots: ${SCREENSHOTS}`);
 });
 
-test("JupyterLab in Brazilian Portuguese: the language pack's menus, as LAB_LANG=pt-BR ./lab up shows them", { timeout: 180_000 }, async (t) => {
+test("JupyterLab in Brazilian Portuguese, as LAB_LANG=pt-BR ./lab up opens it: the language pack's menus, and the Portuguese student version of notebook 00 with its hints and checks", { timeout: RUN_TIMEOUT_MS + 120_000 }, async (t) => {
   const work = mkdtempSync(join(tmpdir(), "tracelab-browser-pt-"));
   const cleanup = cleanupInReverse(t);
   cleanup(() => rmSync(work, { recursive: true, force: true }));
   mkdirSync(join(work, "notebooks"));
   cpSync(join(REPO, "notebooks", "student"), join(work, "notebooks", "student"), { recursive: true });
-  const { base, token } = await startJupyter(cleanup, join(work, "notebooks"), "pt-BR", pickPort() + 1);
-  const page = await openBrowser(cleanup, work);
-  await page.goto(`${base}/lab/tree/student/en/00-rust-for-this-lab.ipynb?token=${token}`);
+  symlinkSync(join(REPO, "tracelab"), join(work, "tracelab"));
+  const { base, token } = await startJupyter(cleanup, work, join(work, "notebooks"), "pt-BR", pickPort() + 1);
+  const page = await openBrowser(cleanup, work, "jupyterlab-pt-BR");
+
+  // Run all from the Portuguese menu item: tracelab's checks speak Portuguese (the lesson's first
+  // cell sets it), each exercise's hint in red, and the lesson's own check passes.
+  const outputs = await runAll(
+    page, base, token, "student/pt-BR/00-rust-for-this-lab.ipynb", "Rust para este lab", "Notebook 00: Rust para este lab",
+    "Executar todas as células",
+  );
+  const hints = outputs.locator("pre.tracelab-check.failed", { hasText: "Sua vez: " });
+  assert.equal(await hints.count(), 7, "seven exercises, each with its hint in Portuguese");
+  await hints.first().scrollIntoViewIfNeeded();
+  assert.match(await hints.first().textContent(), /Sua vez 1: um closure para o in_span[\s\S]*Sua vez: /);
+  assert.equal(await outputs.locator("pre.tracelab-check", { hasText: "Your turn" }).count(), 0, "no English hint");
+  const passed = outputs.locator("pre.tracelab-check.passed", { hasText: "As 3 verificações passaram." });
+  assert.equal(await passed.count(), 1);
+  await passed.scrollIntoViewIfNeeded();
+  assert.equal(await page.getByText("Jupyter news").count(), 0, "no toast asks, in English, to fetch Jupyter's news");
+  await page.screenshot({ path: join(SCREENSHOTS, "jupyterlab-pt-BR-00-student.png") });
+
   // The pack (4.5.post3) translates the menus' items, not the menu bar's own labels.
-  await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click({ timeout: 60_000 });
-  await page.locator(".lm-Menu-itemLabel", { hasText: /^Executar todas as células$/ }).waitFor({ timeout: 30_000 });
-  await page.screenshot({ path: join(SCREENSHOTS, "jupyterlab-pt-BR-menu.png") });
-  await page.locator(".lm-Menu-itemLabel", { hasText: /^Renderizar todas as células de Markdown$/ }).waitFor();
+  await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
+  await page.locator(".lm-Menu-itemLabel", { hasText: /^Renderizar todas as células de Markdown$/ }).waitFor({ timeout: 30_000 });
   assert.equal(
     await page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).count(), 0, "no English Run All Cells",
   );
+  await page.screenshot({ path: join(SCREENSHOTS, "jupyterlab-pt-BR-menu.png") });
 });
