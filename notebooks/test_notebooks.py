@@ -381,6 +381,8 @@ def graded(tmp_path_factory, collectors, sample_service):
             if autograde.poll() is None:
                 autograde.kill()
                 autograde.wait()
+        for root in roots.values():
+            shutil.rmtree(root / "cache", ignore_errors=True)  # 616 MB a copy; pytest keeps 3 runs
     for language, autograde in autogrades.items():
         log = (roots[language] / "autograde.log").read_text()
         assert autograde.returncode == 0, f"nbgrader autograde {language} failed:\n{log[-5000:]}"
