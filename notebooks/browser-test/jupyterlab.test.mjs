@@ -121,19 +121,25 @@ async function openBrowser(cleanup, work, name) {
   return page;
 }
 
-test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks, spans and waterfall", { timeout: 2 * RUN_TIMEOUT_MS + 120_000 }, async (t) => {
-  // The notebooks three folders below a link to tracelab, so `:dep tracelab = { path = "../../../tracelab" }` resolves.
-  const work = mkdtempSync(join(tmpdir(), "tracelab-browser-"));
+/** A copy of the notebooks' `versions` folders in a work folder (the notebooks three folders below
+ *  a link to tracelab, so `:dep tracelab = { path = "../../../tracelab" }` resolves), JupyterLab
+ *  in `language` serving it on `port`, and Chromium opened; all undone when the test ends. */
+async function openLab(t, { versions, language, port, name }) {
+  const work = mkdtempSync(join(tmpdir(), `tracelab-${name}-`));
   const cleanup = cleanupInReverse(t);
   cleanup(() => rmSync(work, { recursive: true, force: true }));
   mkdirSync(join(work, "notebooks"));
-  for (const version of ["student", "solved"]) {
+  for (const version of versions) {
     cpSync(join(REPO, "notebooks", version), join(work, "notebooks", version), { recursive: true });
   }
   symlinkSync(join(REPO, "tracelab"), join(work, "tracelab"));
+  const { base, token } = await startJupyter(cleanup, work, join(work, "notebooks"), language, port);
+  const page = await openBrowser(cleanup, work, name);
+  return { base, token, page };
+}
 
-  const { base, token } = await startJupyter(cleanup, work, join(work, "notebooks"), "en", pickPort());
-  const page = await openBrowser(cleanup, work, "jupyterlab");
+test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks, spans and waterfall", { timeout: 2 * RUN_TIMEOUT_MS + 120_000 }, async (t) => {
+  const { base, token, page } = await openLab(t, { versions: ["student", "solved"], language: "en", port: pickPort(), name: "jupyterlab" });
 
   // Notebook 00, student version: every exercise's check shows its hint, in red, and the notebook
   // goes on to its own check, which passes.
@@ -184,14 +190,7 @@ test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks
 });
 
 test("JupyterLab in Brazilian Portuguese, as LAB_LANG=pt-BR ./lab up opens it: the language pack's menus, and the Portuguese student version of notebook 00 with its hints and checks", { timeout: RUN_TIMEOUT_MS + 120_000 }, async (t) => {
-  const work = mkdtempSync(join(tmpdir(), "tracelab-browser-pt-"));
-  const cleanup = cleanupInReverse(t);
-  cleanup(() => rmSync(work, { recursive: true, force: true }));
-  mkdirSync(join(work, "notebooks"));
-  cpSync(join(REPO, "notebooks", "student"), join(work, "notebooks", "student"), { recursive: true });
-  symlinkSync(join(REPO, "tracelab"), join(work, "tracelab"));
-  const { base, token } = await startJupyter(cleanup, work, join(work, "notebooks"), "pt-BR", pickPort() + 1);
-  const page = await openBrowser(cleanup, work, "jupyterlab-pt-BR");
+  const { base, token, page } = await openLab(t, { versions: ["student"], language: "pt-BR", port: pickPort() + 1, name: "jupyterlab-pt-BR" });
 
   // Run all from the Portuguese menu item: tracelab's checks speak Portuguese (the lesson's first
   // cell sets it), each exercise's hint in red, and the lesson's own check passes.
