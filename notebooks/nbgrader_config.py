@@ -15,6 +15,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nbgrader_evcxr  # noqa: E402,F401  (lets nbgrader read the Rust kernel's error replies)
+from nbgrader.converters import GenerateAssignment  # noqa: E402
+from nbgrader.preprocessors import ClearSolutions  # noqa: E402
+from nbgrader_stubs import ClearSolutionsInTheLessonsLanguage  # noqa: E402
 
 c = get_config()  # noqa: F821  (nbgrader defines it)
 
@@ -26,9 +29,13 @@ c.CourseDirectory.release_directory = "student"
 # A student's part of a cell is marked with Rust comments. The stub keeps the cell compiling, so
 # that every other cell of the student version runs; the exercise's check says what is missing.
 # (nbgrader's stubs for other languages raise an error instead; a Rust panic would make evcxr
-# drop every variable of the notebook, see tracelab's check module.) The delimiters include the
-# comment marker, so that a string that merely mentions them is left alone.
-c.ClearSolutions.code_stub = {"rust": "// YOUR CODE HERE"}
+# drop every variable of the notebook, see tracelab's check module.) The stub is written in the
+# lesson's language (nbgrader_stubs.py). The delimiters include the comment marker, so that a
+# string that merely mentions them is left alone.
+c.GenerateAssignment.preprocessors = [
+    ClearSolutionsInTheLessonsLanguage if step is ClearSolutions else step
+    for step in GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default()
+]
 c.ClearSolutions.begin_solution_delimeter = "// BEGIN SOLUTION"
 c.ClearSolutions.end_solution_delimeter = "// END SOLUTION"
 c.ClearHiddenTests.begin_test_delimeter = "// BEGIN HIDDEN TESTS"

@@ -288,7 +288,7 @@ def lesson_environment(collector, sample_service):
 def course_directory(root):
     """A course directory like notebooks/, with the lessons' sources, in `root`."""
     root.mkdir(parents=True, exist_ok=True)
-    for name in ["nbgrader_config.py", "nbgrader_evcxr.py"]:
+    for name in ["nbgrader_config.py", "nbgrader_evcxr.py", "nbgrader_stubs.py"]:
         shutil.copy(NOTEBOOKS / name, root / name)
     shutil.copytree(NOTEBOOKS / "solved", root / "solved")
     # Notebooks three folders deep find tracelab three folders up (see ./lab nbgrader).

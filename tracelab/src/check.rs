@@ -1,12 +1,15 @@
-//! Checks for the end of each exercise, with messages that say what is wrong and what to try.
+//! The building blocks of the lessons' checks: one check each (a span by name, a child, a parent,
+//! an attribute...), whose failure says what is wrong *in the trace*, and the [`Checklist`] that
+//! collects them into a report. The checks of each lesson are put together in that lesson's
+//! module (`lesson04`...), so that a check cell is one line.
 //!
-//! A check cell builds a [`Checklist`], records each check, and calls [`Checklist::finish`],
-//! which shows one ✔ or ✘ line per check. What a failure does depends on the kind of checklist:
+//! A checklist records each check, and [`Checklist::finish`] shows one ✔ or ✘ line per check.
+//! What a failure does depends on the kind of checklist:
 //!
 //! - [`Checklist::new`], a notebook's closing check of the code it provides: a failure panics,
 //!   like `assert!`, so that "Run All" stops there and the CI run of the notebook fails.
 //! - [`Checklist::exercise`], the check of a "your turn" exercise the student writes: a failure
-//!   shows the exercise's hint in red and does not panic, so the notebook's variables and running
+//!   shows the exercise's next hint in red ([`crate::exercise`]) and does not panic, so the notebook's variables and running
 //!   servers live on: under evcxr's `:preserve_vars_on_panic 0` (which the notebooks set so that
 //!   a real bug stops "Run All") a panic would drop them all, and every later cell would fail too.
 //!
@@ -22,6 +25,7 @@ use opentelemetry::trace::{
 use opentelemetry::Context;
 use opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
 
+use crate::exercise::{Exercise, HINTS};
 use crate::model::TraceSpan;
 use crate::tr;
 
@@ -123,23 +127,23 @@ pub fn child<'a>(
         ),
         (Some(_), Some(other)) => tr!(
             en: format!(
-                "{name:?} is inside {other}, not directly inside {parent_text}. Start it in \
-                 {parent_text}'s own closure."
+                "{name:?} is inside {other}, not directly inside {parent_text}: a grandchild of \
+                 {parent_text}, not its child."
             ),
             pt: format!(
-                "{name:?} está dentro de {other}, não diretamente dentro de {parent_text}. \
-                 Inicie-o no próprio closure de {parent_text}."
+                "{name:?} está dentro de {other}, não diretamente dentro de {parent_text}: é \
+                 neto de {parent_text}, não filho."
             ),
         ),
         (Some(id), None) => tr!(
             en: format!(
-                "{name:?} has the parent span id {id}, not {parent_text}'s id {}. Start it \
-                 inside {parent_text}'s closure, in the same cell run.",
+                "{name:?} has the parent span id {id}, which is none of the spans captured, \
+                 not {parent_text}'s id {}.",
                 parent.span_id
             ),
             pt: format!(
-                "{name:?} tem o span id de pai {id}, não o id {} de {parent_text}. Inicie-o \
-                 dentro do closure de {parent_text}, na mesma execução da célula.",
+                "{name:?} tem o span id de pai {id}, que não é de nenhum span capturado, não o \
+                 id {} de {parent_text}.",
                 parent.span_id
             ),
         ),
@@ -150,12 +154,12 @@ pub fn child<'a>(
 fn root_span(name: &str, parent: &str) -> String {
     tr!(
         en: format!(
-            "{name:?} is a root span: it has no parent, so it is not inside {parent}. Start it \
-             inside {parent}'s `in_span` closure (or with its context)."
+            "{name:?} is a root span: it has no parent, so it is not inside {parent}: it \
+             started a trace of its own."
         ),
         pt: format!(
-            "{name:?} é um span raiz: não tem pai, então não está dentro de {parent}. Inicie-o \
-             dentro do closure `in_span` de {parent} (ou com o contexto dele)."
+            "{name:?} é um span raiz: não tem pai, então não está dentro de {parent}: ele \
+             começou um trace próprio."
         ),
     )
 }
@@ -203,14 +207,13 @@ pub fn parent(child: &TraceSpan, parent: &TraceSpan) -> Result<(), CheckFailed> 
         Some(id) if id == parent.span_id => Ok(()),
         Some(id) => fail(tr!(
             en: format!(
-                "{:?} has the parent span id {id}, not {:?}'s id {}. Was {:?} started while {:?} \
-                 was the active span (inside its `in_span` closure)?",
-                child.name, parent.name, parent.span_id, child.name, parent.name
+                "{:?} has the parent span id {id}, not {:?}'s id {}: it hangs under another span.",
+                child.name, parent.name, parent.span_id
             ),
             pt: format!(
-                "{:?} tem o span id de pai {id}, não o id {} de {:?}. {:?} foi iniciado enquanto \
-                 {:?} era o span ativo (dentro do closure `in_span` dele)?",
-                child.name, parent.span_id, parent.name, child.name, parent.name
+                "{:?} tem o span id de pai {id}, não o id {} de {:?}: ele está pendurado em \
+                 outro span.",
+                child.name, parent.span_id, parent.name
             ),
         )),
         None => fail(root_span(&child.name, &format!("{:?}", parent.name))),
@@ -330,18 +333,40 @@ pub fn follows_parent(sampler: &impl ShouldSample) -> Result<(), CheckFailed> {
                     en: format!(
                         "for a caller whose traceparent says sampled={sampled}, the sampler \
                          decided {decision:?} (trace {trace_id}): it decides on its own instead \
-                         of following the caller. Wrap it in Sampler::ParentBased(Box::new(...))."
+                         of following the caller."
                     ),
                     pt: format!(
                         "para quem chama com um traceparent que diz sampled={sampled}, o sampler \
                          decidiu {decision:?} (trace {trace_id}): ele decide sozinho em vez de \
-                         seguir quem chama. Envolva-o em Sampler::ParentBased(Box::new(...))."
+                         seguir quem chama."
                     ),
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// Runs `code`, the student's, and gives back what it returned; a panic becomes a failed check
+/// that says where `what` panicked and why, instead of a panic of the check cell (which, under
+/// `:preserve_vars_on_panic 0`, would drop every variable of the notebook). The panic's message
+/// is not printed to standard error, where nbgrader would count it against the cell.
+pub fn calling<T>(what: &str, code: impl FnOnce() -> T) -> Result<T, CheckFailed> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(code));
+    std::panic::set_hook(hook);
+    outcome.map_err(|payload| {
+        let why = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        CheckFailed(tr!(
+            en: format!("{what} panicked: {why}"),
+            pt: format!("{what} entrou em pânico (panic): {why}"),
+        ))
+    })
 }
 
 /// `condition` holds; otherwise the check fails with `message`.
@@ -369,7 +394,7 @@ pub fn equal<T: PartialEq + std::fmt::Debug>(
     }
 }
 
-/// The checks of one exercise.
+/// The checks of a lesson's own code, or of one exercise.
 #[derive(Debug)]
 pub struct Checklist {
     title: String,
@@ -377,8 +402,8 @@ pub struct Checklist {
     failures: Vec<String>,
     /// How many checks ran (passed or failed): `lines` also holds the ones that did not run.
     checked: usize,
-    /// `Some(hint)` for a student's exercise: what to do while a check fails.
-    your_turn: Option<String>,
+    /// The exercise these are the checks of; `None` for a lesson's own code.
+    exercise: Option<Exercise>,
     /// What the cell is worth in nbgrader (its `points`), given when every check passes.
     points: u32,
 }
@@ -392,18 +417,18 @@ impl Checklist {
             lines: Vec::new(),
             failures: Vec::new(),
             checked: 0,
-            your_turn: None,
+            exercise: None,
             points,
         }
     }
 
-    /// The checks of an exercise the student writes, in a test cell worth `points` in nbgrader;
-    /// `hint` says what to write, in one sentence ("add a span named ... inside ..."). A failure
-    /// shows the hint and leaves the notebook running (see the module documentation).
-    pub fn exercise(title: impl Into<String>, points: u32, hint: impl Into<String>) -> Checklist {
+    /// The checks of an exercise the student writes, worth the exercise's points in nbgrader. A
+    /// failure shows the exercise's next hint and leaves the notebook running (see the module
+    /// documentation and [`crate::exercise`]).
+    pub fn exercise(exercise: &Exercise) -> Checklist {
         Checklist {
-            your_turn: Some(hint.into()),
-            ..Checklist::new(title, points)
+            exercise: Some(*exercise),
+            ..Checklist::new(exercise.title.get(), exercise.points)
         }
     }
 
@@ -439,8 +464,9 @@ impl Checklist {
         ));
     }
 
-    /// What the checklist prints: a title line, then one line per check.
-    pub fn report(&self) -> String {
+    /// The title line, one line per check, and the verdict: what the report shows above the
+    /// hint.
+    fn summary(&self) -> String {
         let mut text = format!("{}\n", self.title);
         for line in &self.lines {
             let _ = writeln!(text, "  {line}");
@@ -454,7 +480,7 @@ impl Checklist {
                     pt: format!("As {all} verificações passaram."),
                 ),
             });
-            if self.your_turn.is_some() {
+            if self.exercise.is_some() {
                 text.push_str(tr!(en: " Well done!", pt: " Muito bem!"));
             }
         } else {
@@ -465,15 +491,40 @@ impl Checklist {
                     pt: format!("{failed} de {all} verificações falharam."),
                 ),
             });
-            if let Some(hint) = &self.your_turn {
-                let _ = write!(text, "\n{}", self.hint_line(hint));
-            }
         }
         text
     }
 
-    fn hint_line(&self, hint: &str) -> String {
-        tr!(en: format!("Your turn: {hint}"), pt: format!("Sua vez: {hint}"))
+    /// What the checklist shows if it fails now: its summary and, for an exercise, the hint the
+    /// next failed run earns (see [`crate::exercise`]).
+    pub fn report(&self) -> String {
+        let step = self
+            .exercise
+            .map_or(0, |exercise| exercise.failed_runs() + 1);
+        self.report_at(step)
+    }
+
+    fn hint_step(&self, step: u32) -> Option<(Exercise, u32)> {
+        match self.exercise {
+            Some(exercise) if !self.passed() => Some((exercise, step.clamp(1, HINTS))),
+            _ => None,
+        }
+    }
+
+    fn report_at(&self, step: u32) -> String {
+        let mut text = self.summary();
+        if let Some((exercise, step)) = self.hint_step(step) {
+            let _ = write!(text, "\n{}", exercise.hint(step));
+        }
+        text
+    }
+
+    fn report_html_at(&self, step: u32) -> String {
+        let mut html = crate::waterfall::escape(&self.summary());
+        if let Some((exercise, step)) = self.hint_step(step) {
+            let _ = write!(html, "\n{}", exercise.hint_html(step));
+        }
+        html
     }
 
     /// Whether every recorded check passed.
@@ -491,11 +542,21 @@ impl Checklist {
     }
 
     /// Shows the report, then, if a check failed, stops the notebook unless this is an exercise.
+    /// An exercise's failed run is counted, so that the next one gives the next hint; a passing
+    /// run starts the count over.
     ///
     /// The cell's value has two forms: the report as HTML, green or red, which JupyterLab shows,
     /// and [`Checklist::score`] as plain text, which nbgrader reads: it takes a test cell's plain
     /// text value, when it is a number, as the points the cell earned.
     pub fn finish(self) {
+        let step = match self.exercise {
+            Some(exercise) if self.passed() => {
+                exercise.record_success();
+                0
+            }
+            Some(exercise) => exercise.record_failure(),
+            None => 0,
+        };
         let (background, border) = if self.passed() {
             ("#eef8ee", "#2e7d32")
         } else {
@@ -504,13 +565,13 @@ impl Checklist {
         println!(
             "EVCXR_BEGIN_CONTENT text/html\n<pre class=\"tracelab-check {}\" style=\"background:{background};border-left:4px solid {border};padding:6px 10px;white-space:pre-wrap\">{}</pre>\nEVCXR_END_CONTENT",
             if self.passed() { "passed" } else { "failed" },
-            crate::waterfall::escape(&self.report())
+            self.report_html_at(step)
         );
         println!(
             "EVCXR_BEGIN_CONTENT text/plain\n{}\nEVCXR_END_CONTENT",
             self.score()
         );
-        if !self.passed() && self.your_turn.is_none() {
+        if !self.passed() && self.exercise.is_none() {
             let (title, failed, why) =
                 (&self.title, self.failures.len(), self.failures.join(" | "));
             panic!(
@@ -527,6 +588,7 @@ impl Checklist {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exercise::tests::EXAMPLE;
 
     /// Why `outcome` failed.
     fn why<T: std::fmt::Debug>(outcome: Result<T, CheckFailed>) -> String {
@@ -570,13 +632,15 @@ mod tests {
                 .map(|n| span("s", "t", None, &n.to_string()))
                 .collect::<Vec<_>>(),
         ));
-        let mut exercise = Checklist::exercise("Exercise", 1, "add a span");
+        let mut exercise = Checklist::exercise(&EXAMPLE);
         exercise.check("one", count(&spans, 9));
         exercise.check("two", count(&spans, 4));
         exercise.skipped("three");
         exercise.skip("four", "no Jaeger");
-        messages.push(exercise.report());
-        let mut passed = Checklist::exercise("Exercise", 1, "add a span");
+        messages.push(exercise.report_at(1));
+        messages.push(exercise.report_at(2));
+        messages.push(exercise.report_at(3));
+        let mut passed = Checklist::exercise(&EXAMPLE);
         passed.check("one", count(&spans, 4));
         messages.push(passed.report());
         let mut one_failed = Checklist::new("Notebook", 1);
@@ -596,17 +660,11 @@ mod tests {
     fn every_message_is_written_in_english_and_in_portuguese() {
         let portuguese = crate::lang::assert_translated(
             every_message,
-            &[
-                " was ",
-                " expected",
-                " not ",
-                "checks",
-                "Your turn",
-                "Well done",
-            ],
+            &[" was ", " expected", " not ", "checks", "Hint", "Well done"],
         );
         let all_pt = portuguese.join("\n");
-        assert!(all_pt.contains("Sua vez: add a span"), "{all_pt}");
+        assert!(all_pt.contains("\nDica 1 de 3: "), "{all_pt}");
+        assert!(all_pt.contains("\nDica 2 de 3: A API a usar."), "{all_pt}");
     }
 
     fn span(id: &str, trace: &str, parent: Option<&str>, name: &str) -> TraceSpan {
@@ -685,34 +743,50 @@ mod tests {
     }
 
     #[test]
-    fn an_exercise_that_fails_gives_its_hint_and_does_not_panic() {
-        let mut checks = Checklist::exercise(
-            "Your turn 1: a third span",
-            2,
-            "add a span named \"test_span_03\" inside test_span_02",
-        );
-        checks.check("a span named test_span_03", find(&[], "test_span_03"));
-        let report = checks.report();
+    fn an_exercise_that_fails_gives_its_next_hint_and_does_not_panic() {
+        let example = Exercise {
+            lesson: "97-fails",
+            ..EXAMPLE
+        };
+        let run = || {
+            let mut checks = Checklist::exercise(&example);
+            checks.check("a span named test_span_03", find(&[], "test_span_03"));
+            let report = checks.report();
+            assert_eq!(checks.score(), 0);
+            checks.finish();
+            report
+        };
+        let first = run();
         assert!(
-            report.contains("✘ a span named test_span_03: no span named"),
-            "{report}"
+            first.starts_with(
+                "Your turn 1: an example\n  ✘ a span named test_span_03: no span named"
+            ),
+            "{first}"
         );
         assert!(
-            report.ends_with("The check failed.\nYour turn: add a span named \"test_span_03\" inside test_span_02"),
-            "{report}"
+            first.contains("The check failed.\nHint 1 of 3: start from the first ✘ above: it is what your code produced."),
+            "{first}"
         );
-        assert_eq!(checks.score(), 0);
-        checks.finish();
+        assert!(run().contains("\nHint 2 of 3: The API to use."));
+        assert!(run().contains("\nHint 3 of 3: The change, in words."));
+        assert!(run().contains("\nHint 3 of 3: The change, in words."));
+        let mut passing = Checklist::exercise(&example);
+        passing.check("it is done", that(true, "not done"));
+        passing.finish();
+        assert!(
+            run().contains("\nHint 1 of 3: "),
+            "a pass starts the hints over"
+        );
     }
 
     #[test]
     fn an_exercise_that_passes_says_so() {
-        let mut checks = Checklist::exercise("Your turn 1", 2, "do it");
+        let mut checks = Checklist::exercise(&EXAMPLE);
         checks.check("it is done", that(true, "not done"));
         checks.check("1 + 1", equal("1 + 1", 1 + 1, 2));
         assert!(checks.report().ends_with("All 2 checks passed. Well done!"));
         assert_eq!(checks.score(), 2, "nbgrader gets the cell's points");
-        assert!(!checks.report().contains("Your turn:"));
+        assert!(!checks.report().contains("Hint"));
         checks.skip("Jaeger has it", "no Jaeger here");
         assert!(checks
             .report()

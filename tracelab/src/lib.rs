@@ -12,8 +12,10 @@
 
 pub mod check;
 pub mod critical_path;
+pub mod exercise;
 pub mod jaeger;
 pub mod lang;
+pub mod lessons;
 pub mod model;
 pub mod request;
 pub mod serve;
@@ -21,6 +23,7 @@ pub mod waterfall;
 
 pub use critical_path::CriticalPath;
 pub use lang::set_language;
+pub use lessons::lesson00;
 pub use model::TraceSpan;
 pub use request::traced_get;
 pub use serve::{serve, Served};
