@@ -1,6 +1,6 @@
-//! Fetches one trace back from Jaeger's HTTP query API v3 (the API its UI uses, on port 16686) and
-//! turns it into the drawing model, so a notebook can draw what Jaeger stored the same way it
-//! draws spans captured in memory.
+//! Fetches one trace back from Jaeger's HTTP query API v3 (on port 16686, beside its UI) and turns
+//! it into the drawing model, so a notebook can draw what Jaeger stored the same way it draws
+//! spans captured in memory; and asks which services Jaeger knows.
 //!
 //! `GET {base}/api/v3/traces/{trace_id}` answers `{"result": <TracesData>}`, where `TracesData`
 //! is OTLP JSON (hex ids, times in nanoseconds as decimal strings, kinds and status codes as
@@ -157,34 +157,14 @@ impl Jaeger {
     pub fn trace(&self, trace_id: impl std::fmt::Display) -> Result<Vec<TraceSpan>, JaegerError> {
         let trace_id = trace_id.to_string();
         let url = format!("{}/api/v3/traces/{trace_id}", self.base);
-        let body = match self.agent.get(&url).call() {
-            Ok(response) => response
-                .into_string()
-                .map_err(|err| JaegerError::BadAnswer {
-                    url: url.clone(),
-                    reason: err.to_string(),
-                })?,
-            Err(ureq::Error::Status(404, _)) => {
+        let body = match self.get(&url) {
+            Err(JaegerError::Status { status: 404, .. }) => {
                 return Err(JaegerError::NotFound {
                     trace_id,
                     waited: 0.0,
                 })
             }
-            Err(ureq::Error::Status(status, response)) => {
-                return Err(JaegerError::Status {
-                    url,
-                    status,
-                    body: response.into_string().unwrap_or_default(),
-                })
-            }
-            Err(ureq::Error::Transport(transport)) => {
-                // The transport error's own text repeats the URL: keep what went wrong.
-                let reason = match transport.message() {
-                    Some(message) => format!("{}: {message}", transport.kind()),
-                    None => transport.kind().to_string(),
-                };
-                return Err(JaegerError::Unreachable { url, reason });
-            }
+            other => other?,
         };
         let spans = parse_answer(&body).map_err(|reason| JaegerError::BadAnswer {
             url: url.clone(),
@@ -197,6 +177,53 @@ impl Jaeger {
             });
         }
         Ok(spans)
+    }
+
+    /// The names of the services Jaeger has spans of (`GET /api/v3/services`), as its UI's
+    /// Service list shows them.
+    pub fn services(&self) -> Result<Vec<String>, JaegerError> {
+        /// The answer: `{"services": [...]}`, the field left out when there are none.
+        #[derive(Deserialize)]
+        struct Services {
+            #[serde(default)]
+            services: Vec<String>,
+        }
+        let url = format!("{}/api/v3/services", self.base);
+        let body = self.get(&url)?;
+        serde_json::from_str::<Services>(&body)
+            .map(|answer| answer.services)
+            .map_err(|err| JaegerError::BadAnswer {
+                url,
+                reason: err.to_string(),
+            })
+    }
+
+    /// The body of `GET url`; a status other than 200 is an error that carries it.
+    fn get(&self, url: &str) -> Result<String, JaegerError> {
+        match self.agent.get(url).call() {
+            Ok(response) => response
+                .into_string()
+                .map_err(|err| JaegerError::BadAnswer {
+                    url: url.to_owned(),
+                    reason: err.to_string(),
+                }),
+            Err(ureq::Error::Status(status, response)) => Err(JaegerError::Status {
+                url: url.to_owned(),
+                status,
+                body: response.into_string().unwrap_or_default(),
+            }),
+            Err(ureq::Error::Transport(transport)) => {
+                // The transport error's own text repeats the URL: keep what went wrong.
+                let reason = match transport.message() {
+                    Some(message) => format!("{}: {message}", transport.kind()),
+                    None => transport.kind().to_string(),
+                };
+                Err(JaegerError::Unreachable {
+                    url: url.to_owned(),
+                    reason,
+                })
+            }
+        }
     }
 
     /// Like [`Jaeger::trace`], but asks again every quarter second for up to `within` while

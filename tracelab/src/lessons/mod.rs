@@ -7,6 +7,8 @@
 //! section its first hint links to) in every language.
 
 pub mod lesson00;
+pub mod lesson01;
+pub mod lesson02;
 
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
@@ -20,6 +22,11 @@ pub const EXERCISES: &[&Exercise] = &[
     &lesson00::RETRIES,
     &lesson00::GUARD,
     &lesson00::SLOWEST,
+    &lesson01::THIRD_SPAN,
+    &lesson01::SIBLINGS,
+    &lesson01::READ_THE_IDS,
+    &lesson02::PIPELINE,
+    &lesson02::DOWNLOADS,
 ];
 
 /// The spans `memory` holds, made by the service `service`.
