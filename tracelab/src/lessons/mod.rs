@@ -9,6 +9,7 @@
 pub mod lesson00;
 pub mod lesson01;
 pub mod lesson02;
+pub mod lesson03;
 
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
@@ -27,6 +28,8 @@ pub const EXERCISES: &[&Exercise] = &[
     &lesson01::READ_THE_IDS,
     &lesson02::PIPELINE,
     &lesson02::DOWNLOADS,
+    &lesson03::USER_AGENT,
+    &lesson03::TEAM_ROUTE,
 ];
 
 /// The spans `memory` holds, made by the service `service`.
