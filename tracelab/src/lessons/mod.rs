@@ -10,6 +10,7 @@ pub mod lesson00;
 pub mod lesson01;
 pub mod lesson02;
 pub mod lesson03;
+pub mod lesson04;
 
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
@@ -30,6 +31,8 @@ pub const EXERCISES: &[&Exercise] = &[
     &lesson02::DOWNLOADS,
     &lesson03::USER_AGENT,
     &lesson03::TEAM_ROUTE,
+    &lesson04::PROPAGATION,
+    &lesson04::BAGGAGE,
 ];
 
 /// The spans `memory` holds, made by the service `service`.
