@@ -11,6 +11,7 @@ pub mod lesson01;
 pub mod lesson02;
 pub mod lesson03;
 pub mod lesson04;
+pub mod lesson05;
 
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
@@ -33,6 +34,9 @@ pub const EXERCISES: &[&Exercise] = &[
     &lesson03::TEAM_ROUTE,
     &lesson04::PROPAGATION,
     &lesson04::BAGGAGE,
+    &lesson05::ERRORS,
+    &lesson05::BATCH,
+    &lesson05::SAMPLER,
 ];
 
 /// The spans `memory` holds, made by the service `service`.
