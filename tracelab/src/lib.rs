@@ -23,7 +23,7 @@ pub mod waterfall;
 
 pub use critical_path::CriticalPath;
 pub use lang::set_language;
-pub use lessons::{lesson00, lesson01, lesson02, lesson03, lesson04, lesson05};
+pub use lessons::{lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06};
 pub use model::TraceSpan;
 pub use request::traced_get;
 pub use serve::{serve, Served};

@@ -12,6 +12,7 @@ pub mod lesson02;
 pub mod lesson03;
 pub mod lesson04;
 pub mod lesson05;
+pub mod lesson06;
 
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
@@ -37,6 +38,11 @@ pub const EXERCISES: &[&Exercise] = &[
     &lesson05::ERRORS,
     &lesson05::BATCH,
     &lesson05::SAMPLER,
+    &lesson06::HOLDS_UP,
+    &lesson06::STAIRCASE,
+    &lesson06::PREDICTED_WAIT,
+    &lesson06::QUOTES_TOGETHER,
+    &lesson06::LOCK,
 ];
 
 /// The spans `memory` holds, made by the service `service`.
