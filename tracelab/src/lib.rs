@@ -23,6 +23,8 @@ pub mod waterfall;
 
 pub use critical_path::CriticalPath;
 pub use lang::set_language;
+#[cfg(feature = "logs")]
+pub use lessons::lesson07;
 pub use lessons::{lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06};
 pub use model::TraceSpan;
 pub use request::traced_get;

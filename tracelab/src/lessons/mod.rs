@@ -13,6 +13,8 @@ pub mod lesson03;
 pub mod lesson04;
 pub mod lesson05;
 pub mod lesson06;
+#[cfg(feature = "logs")]
+pub mod lesson07;
 
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
@@ -43,6 +45,12 @@ pub const EXERCISES: &[&Exercise] = &[
     &lesson06::PREDICTED_WAIT,
     &lesson06::QUOTES_TOGETHER,
     &lesson06::LOCK,
+    #[cfg(feature = "logs")]
+    &lesson07::INSTRUMENTED,
+    #[cfg(feature = "logs")]
+    &lesson07::QUEUE,
+    #[cfg(feature = "logs")]
+    &lesson07::RECEIVING,
 ];
 
 /// The spans `memory` holds, made by the service `service`.
