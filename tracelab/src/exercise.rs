@@ -278,7 +278,7 @@ pub(crate) mod tests {
     fn hints_go_from_the_idea_to_the_api_to_the_change_and_stop_at_the_third() {
         let texts: Vec<String> = (1..=4).map(|step| EXAMPLE.hint(step)).collect();
         assert!(
-            texts[0].starts_with("Hint 1 of 3: the first ✘ above"),
+            texts[0].starts_with("Hint 1 of 3: start from the first ✘ above"),
             "{}",
             texts[0]
         );

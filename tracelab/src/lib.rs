@@ -18,6 +18,7 @@ pub mod lang;
 pub mod lessons;
 pub mod model;
 pub mod request;
+pub mod search;
 pub mod serve;
 pub mod waterfall;
 
@@ -25,9 +26,10 @@ pub use critical_path::CriticalPath;
 pub use lang::set_language;
 #[cfg(feature = "logs")]
 pub use lessons::lesson07;
-pub use lessons::{lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06};
+pub use lessons::{lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson08};
 pub use model::TraceSpan;
 pub use request::traced_get;
+pub use search::TraceList;
 pub use serve::{serve, Served};
 pub use waterfall::Waterfall;
 

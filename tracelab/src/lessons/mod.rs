@@ -15,6 +15,7 @@ pub mod lesson05;
 pub mod lesson06;
 #[cfg(feature = "logs")]
 pub mod lesson07;
+pub mod lesson08;
 
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 
@@ -51,6 +52,8 @@ pub const EXERCISES: &[&Exercise] = &[
     &lesson07::QUEUE,
     #[cfg(feature = "logs")]
     &lesson07::RECEIVING,
+    &lesson08::FINDINGS,
+    &lesson08::REPAIRS,
 ];
 
 /// The spans `memory` holds, made by the service `service`.
