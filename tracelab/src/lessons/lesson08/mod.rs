@@ -157,15 +157,16 @@ pub fn repairs(shop: &Shop, repairs: &[Repair]) {
     for fault in &shop.plan.faults {
         let still = faults::traces_showing(*fault, &traffic.spans);
         let addressed = repairs.iter().any(|repair| repair.cures() == *fault);
-        let what = match traffic.checkouts.first() {
-            Some(example) if still.is_empty() => tr!(
-                en: format!("a fault of this shop is gone from every trace (for example {})", short(&example.trace_id)),
-                pt: format!("uma falha desta loja sumiu de todos os traces (por exemplo {})", short(&example.trace_id)),
-            ),
-            _ => tr!(
-                en: "a fault of this shop is gone from every trace".to_owned(),
-                pt: "uma falha desta loja sumiu de todos os traces".to_owned(),
-            ),
+        let what = if addressed {
+            tr!(
+                en: format!("{fault} is gone from every new trace"),
+                pt: format!("{fault} sumiu de todos os traces novos"),
+            )
+        } else {
+            tr!(
+                en: "a fault of this shop is gone from every new trace".to_owned(),
+                pt: "uma falha desta loja sumiu de todos os traces novos".to_owned(),
+            )
         };
         let verdict = match still.first() {
             None => Ok(()),
