@@ -54,7 +54,7 @@ pub fn find<'a>(spans: &'a [TraceSpan], name: &str) -> Result<&'a TraceSpan, Che
             pt: format!(
                 "{} spans se chamam {name:?}, e era esperado um só. Executar uma célula de novo \
                  cria os spans dela de novo: execute o notebook desde o início (Kernel > \
-                 Reiniciar o kernel e executar todas as células).",
+                 Reiniciar o kernel e executar tudo…).",
                 many.len()
             ),
         )),

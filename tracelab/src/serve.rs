@@ -89,7 +89,7 @@ where
                 ),
                 pt: format!(
                     "a porta {port} está ocupada ({taken}): uma execução anterior desta célula \
-                     pode ainda estar servindo nela; Kernel > Reiniciar o kernel a libera"
+                     pode ainda estar servindo nela; Kernel > Reiniciar o kernel… a libera"
                 ),
             ));
             rouille::Server::new(("127.0.0.1", 0), app).map_err(|err| ServeError {

@@ -1,0 +1,312 @@
+"""Each lesson, solved, graded on the Rust kernel: every check passes in the lesson's language and
+earns its points, and what the lesson prints, draws and sends is what its text says it shows (in
+Portuguese where the Portuguese lesson says it in Portuguese: `PORTUGUESE`)."""
+
+import html
+import re
+import time
+
+import pytest
+
+from conftest import LANGUAGES, OTHER_SEEDS, SHOP, WORDS
+from notebook_reading import check_report, failures, grade_id, nbgrader_meta, stdout, waterfalls
+
+# What the lessons print, draw and send that the Portuguese lessons say in Portuguese: each English
+# text (or pattern) the tests look for, and what the Portuguese lesson shows in its place. Names of
+# spans, services and attributes, and Rust's own messages, are the same in both.
+PORTUGUESE = {
+    # 00
+    "checkout took 42 ms": "checkout levou 42 ms",
+    "the thread made a span: true": "a thread criou um span: true",
+    "4 threads, one list: [0, 1, 2, 3]": "4 threads, uma lista: [0, 1, 2, 3]",
+    "active inside the block: true\nactive after the block: false": "ativo dentro do bloco: true\nativo depois do bloco: false",
+    "All 3 checks passed.": "As 3 verificações passaram.",
+    # 01
+    r"^(test_span_0[12])\s+trace (\w{32})\s+span (\w{16})\s+parent (\w{16})$": r"^(test_span_0[12])\s+trace (\w{32})\s+span (\w{16})\s+pai (\w{16})$",
+    "tracer (instrumentation scope): example_tracing": "tracer (escopo de instrumentação): example_tracing",
+    # 02
+    "spans go to {endpoint}/v1/traces": "os spans vão para {endpoint}/v1/traces",
+    "delivered: the spans reached": "entregues: os spans chegaram a",
+    "Jaeger is not reachable": "o Jaeger não está acessível",
+    "span from a global tracer in a later cell captured: false": "span de um tracer global em uma célula posterior capturado: false",
+    "span from a global tracer in the same cell captured: true": "span de um tracer global na mesma célula capturado: true",
+    r"(\d) downloads ran": r"(\d) downloads rodaram",
+    # 03
+    "server span: trace 4bf92f3577b34da6a3ce929d0e0e4736  parent 00f067aa0ba902b7":
+        "span de servidor: trace 4bf92f3577b34da6a3ce929d0e0e4736  pai 00f067aa0ba902b7",
+    "GET /team/ana -> 200 ana is on the team": "GET /team/ana -> 200 ana está no time",
+    # 04
+    "7 span(s) in 1 trace(s)": "7 span(s) em 1 trace(s)",
+    "7 span(s) in 3 trace(s)": "7 span(s) em 3 trace(s)",
+    r"parent id (\w{16})   \(the frontend's CLIENT span: \1\)": r"parent id (\w{16})   \(o span CLIENT do frontend: \1\)",
+    "the backend received traceparent: (none)": "o backend recebeu traceparent: (nenhum)",
+    # 05
+    r"sampled share: ([\d.]+)% of 4000 root spans": r"taxa amostrada: ([\d.]+)% de 4000 spans raiz",
+    r"sampler_for\(0.10\): measured share ([\d.]+)%": r"sampler_for\(0.10\): taxa medida ([\d.]+)%",
+    "event: cache miss (cache.key = cart:A-1042)": "evento: cache miss (cache.key = cart:A-1042)",
+    "links to trace": "tem um link para o trace",
+    # 06
+    r"the query takes (\d+) ms and parsing its answer (\d+) ms": r"a consulta leva (\d+) ms e o parsing da resposta dela (\d+) ms",
+    r"Critical path \(the dark line\): quote_item 1[5-9]\d\.\d+ ms": r"Caminho crítico \(a linha escura\): quote_item 1[5-9]\d\.\d+ ms",
+    r"one by one: (\d+) ms, together: (\d+) ms": r"uma a uma: (\d+) ms, juntas: (\d+) ms",
+    r"the last waited (\d+) ms for the connection, (\d+) ms before": r"o último esperou (\d+) ms pela conexão, (\d+) ms antes",
+    r"GET http://127\.0\.0\.1:\d+/order -> 200 in \d+ ms, trace ([0-9a-f]{32})": r"GET http://127\.0\.0\.1:\d+/order -> 200 em \d+ ms, trace ([0-9a-f]{32})",
+    # 07
+    "spans: delivered to": "spans: entregues a",
+    "log records: delivered to": "registros de log: entregues a",
+    r'calling inventory traceparent="00-([0-9a-f]{32})-([0-9a-f]{16})-01"': r'chamando o inventory traceparent="00-([0-9a-f]{32})-([0-9a-f]{16})-01"',
+    "Str(confirmation sent)": "Str(confirmação enviada)",
+    # 08
+    "3 of the 7 kinds of fault are in it (seed {seed})": "3 dos 7 tipos de falha estão nela (semente {seed})",
+    "12 checkouts, ": "12 checkouts, ",
+}
+
+
+def said(language, english):
+    """What the lesson in `language` shows where the English one shows `english`."""
+    return english if language == "en" else PORTUGUESE[english]
+
+
+def assert_solved_lesson_passes(graded, lesson, language, who="solved"):
+    """The solved `lesson` in `language`: no cell failed, and every check passed, in that language,
+    with full points (a written answer waits for its grader)."""
+    notebook = graded["notebooks"][language, who, lesson]
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not failures(cell), f"{lesson} ({language}, {who}): {cell.source[:80]!r} failed: {failures(cell)}"
+        if nbgrader_meta(cell).get("grade") and cell.cell_type == "code":
+            report, passed = check_report(cell)
+            assert passed, f"{lesson} ({language}, {who}): {grade_id(cell)} did not pass:\n{report}"
+            assert WORDS[language]["check"] in report, f"{lesson} ({language}): {grade_id(cell)} spoke another language:\n{report}"
+    scores = graded["scores"][language, who, lesson]
+    assert scores and all(manual or score == most for score, most, manual in scores.values()), f"{lesson} ({language}): {scores}"
+    return notebook
+
+
+def received(log_path):
+    """The spans and log records in the collector's log (the OpenTelemetry Collector's debug
+    output: `Span #N` and `LogRecord #N` blocks), each as a dict of its fields: `Trace ID`,
+    `Parent ID`, `ID`, `Name` for a span; `Trace ID`, `Span ID`, `Body` for a log record."""
+    spans, logs, current = [], [], None
+    for line in log_path.read_text().splitlines():
+        text = line.strip()
+        if text.startswith("Span #"):
+            current = {}
+            spans.append(current)
+        elif text.startswith("LogRecord #"):
+            current = {}
+            logs.append(current)
+        elif text.startswith(("ResourceSpans #", "ResourceLog #", "ScopeSpans #", "ScopeLogs #")):
+            current = None
+        elif current is not None and not text.startswith("->") and ":" in text:
+            field, _, value = text.partition(":")
+            current.setdefault(field.strip(), value.strip())
+    return spans, logs
+
+
+def wait_for_received(log_path, found, timeout=15):
+    """`received(log_path)` once `found(spans, logs)` is true, or after `timeout` seconds: the
+    senders' batch processors send every few seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        spans, logs = received(log_path)
+        if found(spans, logs) or time.monotonic() > deadline:
+            return spans, logs
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_00_rust_for_this_lab(graded, language):
+    out = stdout(assert_solved_lesson_passes(graded, "00-rust-for-this-lab", language))
+    assert said(language, "checkout took 42 ms") in out
+    assert "double(21) = 42" in out
+    assert said(language, "the thread made a span: true") in out
+    assert said(language, "4 threads, one list: [0, 1, 2, 3]") in out
+    assert '"eighty" -> Err: invalid digit found in string' in out
+    assert said(language, "active inside the block: true\nactive after the block: false") in out
+    assert said(language, "All 3 checks passed.") in out
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_01_prints_nested_spans_draws_them_and_reads_a_tree_from_its_ids(graded, language):
+    notebook = assert_solved_lesson_passes(graded, "01-nested-spans-to-stdout", language)
+    out = stdout(notebook)
+    assert "SRE and DevOps work together!!!" in out
+    # The STDOUT exporter printed both spans, the inner one first (it ends first).
+    assert out.index("test_span_02") < out.index("test_span_01"), out
+    assert "Name         : \"example_tracing\"" in out, "the instrumentation scope is the tracer's name"
+    # The id table: both spans in one trace, the inner one's parent is the outer one.
+    matches = re.findall(said(language, r"^(test_span_0[12])\s+trace (\w{32})\s+span (\w{16})\s+parent (\w{16})$"), out, re.M)
+    rows = {name: (trace, span, parent) for name, trace, span, parent in matches}
+    assert set(rows) == {"test_span_01", "test_span_02"}, out
+    assert rows["test_span_01"][0] == rows["test_span_02"][0]
+    assert rows["test_span_02"][2] == rows["test_span_01"][1]
+    # The build's six spans went to STDOUT, `build` last: it ends last.
+    steps = ["fetch", "compile", "test", "package", "publish"]
+    assert all(out.index(f"Name         : {step}\n") < out.rindex("Name         : build\n") for step in steps), out[-3000:]
+    pictures = waterfalls(notebook)
+    assert len(pictures) == 2 and "test_span_01" in pictures[0] and "test_span_02" in pictures[0]
+    assert said(language, "tracer (instrumentation scope): example_tracing") in pictures[0]
+    assert all(name in pictures[1] for name in ["test_span_03", "reserve_stock", "charge_card", "publish"]), "the last waterfall"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_02_exports_to_a_real_collector_and_ends_spans_by_hand(graded, language):
+    notebook = assert_solved_lesson_passes(graded, "02-export-to-jaeger", language)
+    out = stdout(notebook)
+    collector = graded["collectors"][language]
+    assert said(language, "spans go to {endpoint}/v1/traces").format(endpoint=collector["endpoint"]) in out
+    assert "service.name = example_exporter" in out
+    assert said(language, "delivered: the spans reached") in out
+    assert said(language, "Jaeger is not reachable") in out and "docker run --rm --name jaeger -d -p 16686:16686" in out
+    assert re.search(r"/api/v3/traces/[0-9a-f]{32} \(", out), "Jaeger is asked for the trace id just sent"
+    assert said(language, "span from a global tracer in a later cell captured: false") in out
+    assert said(language, "span from a global tracer in the same cell captured: true") in out
+    downloads = int(re.search(said(language, r"(\d) downloads ran"), out).group(1))
+    assert 4 <= downloads <= 6, out
+    spans, _ = received(collector["log"])
+    text = collector["log"].read_text()
+    assert "service.name: Str(example_exporter)" in text
+    assert "service.name: Str(loja_da_ana)" in text, "the student's own service reached the collector"
+    assert re.search(r"service\.name: Str\(lab-check-[0-9a-f]{4}\)", text), "the check's pipeline reached the collector"
+    names = {span.get("Name") for span in spans}
+    assert {"test_span_01", "test_span_02", "my_first_span", "pipeline_check"} <= names, sorted(names)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_03_serves_requests_traces_them_and_exports_them(graded, language):
+    notebook = assert_solved_lesson_passes(graded, "03-instrument-a-web-service", language)
+    out = stdout(notebook)
+    assert out.count("-> 200 SRE and DevOps work together!!!") == 2, out
+    assert "GET /missing  -> 404" in out
+    assert said(language, "server span: trace 4bf92f3577b34da6a3ce929d0e0e4736  parent 00f067aa0ba902b7") in out
+    assert said(language, "GET /team/ana -> 200 ana is on the team") in out
+    assert "user_agent.original = tracing-lab-student" in out
+    assert re.search(r"Name\s+: test_span\n", out), "the spans went to STDOUT, like the original's"
+    assert re.search(r"Name\s+: find_member\n", out), "the route of the exercise made its span"
+    pictures = waterfalls(notebook)
+    assert pictures and "3 trace(s)" in pictures[0] and "test_span" in pictures[0]
+    received_text = graded["collectors"][language]["log"].read_text()
+    assert "service.name: Str(service_example)" in received_text, "and to the OTLP endpoint"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_04_one_trace_with_propagation_one_per_service_without(graded, language):
+    notebook = assert_solved_lesson_passes(graded, "04-a-trace-across-services", language)
+    out = stdout(notebook)
+    pictures = waterfalls(notebook)
+    assert len(pictures) == 2, "a waterfall with and one without propagation"
+    with_propagation, without = pictures
+    assert said(language, "7 span(s) in 1 trace(s)") in with_propagation, "one trace across three services"
+    for service in ["frontend", "backend", "inventory"]:
+        assert f">{service}<" in with_propagation, f"{service} is drawn with its color"
+    assert said(language, "7 span(s) in 3 trace(s)") in without, "one trace per service without propagation"
+    header = re.search(r"traceparent: 00-(\w{32})-(\w{16})-01", out)
+    assert header and f"trace {header.group(1)}" in with_propagation, out
+    assert re.search(said(language, r"parent id (\w{16})   \(the frontend's CLIENT span: \1\)"), out), out
+    assert said(language, "the backend received traceparent: (none)") in out
+    baggage = re.search(r"^baggage: (.+)$", out, re.M)
+    assert baggage and set(baggage.group(1).split(",")) == {"lab.exercise=04", "lab.student=ada"}, out
+    assert "handle_order: [lab.student = ada]" in out
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_05_span_features_and_the_sampled_share(graded, language):
+    notebook = assert_solved_lesson_passes(graded, "05-what-goes-on-a-span", language)
+    out = stdout(notebook)
+    share = float(re.search(said(language, r"sampled share: ([\d.]+)% of 4000 root spans"), out).group(1))
+    assert abs(share - 25.0) <= 4.0, f"the sampled share {share}% is not within 4 points of 25%"
+    mine = re.search(said(language, r"sampler_for\(0.10\): measured share ([\d.]+)%"), out)
+    assert mine and abs(float(mine.group(1)) - 10.0) <= 3.0, out
+    pictures = waterfalls(notebook)
+    assert any("⚠ charge_card" in page for page in pictures), "the error is drawn"
+    assert any("⚠ ship_order" in page for page in pictures), "the failed orders are drawn as errors"
+    assert any(said(language, "event: cache miss (cache.key = cart:A-1042)") in page for page in pictures), "events in the tooltip"
+    assert any("process batch" in page and "process message" in page for page in pictures), "the batch"
+    assert said(language, "links to trace") in out
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_06_finds_the_slow_part_and_measures_the_fix(graded, language):
+    notebook = assert_solved_lesson_passes(graded, "06-find-the-slow-part", language)
+    out = stdout(notebook)
+    query, parse = map(int, re.search(said(language, r"the query takes (\d+) ms and parsing its answer (\d+) ms"), out).groups())
+    assert 20 <= query <= 45 and 10 <= parse <= 30, (query, parse)
+    # The first order: a staircase of four 40 ms quotes, the largest part of its critical path.
+    pictures = waterfalls(notebook)
+    assert re.search(said(language, r"Critical path \(the dark line\): quote_item 1[5-9]\d\.\d+ ms"), html.unescape(pictures[0])), pictures[0][-600:]
+    # The fix, measured: three quotes of 40 ms stop waiting (120 ms), and the connection is held
+    # for the parsing less by each of seven orders ahead of the last (7 × parse). The notebook's
+    # checks ask for less; the figures here must be within 40 ms of the expected ones.
+    before, after = map(int, re.search(said(language, r"one by one: (\d+) ms, together: (\d+) ms"), out).groups())
+    assert abs((before - after) - 120) <= 40, f"the quotes together saved {before - after} ms, expected 120 ± 40"
+    brief, slow = map(int, re.search(said(language, r"the last waited (\d+) ms for the connection, (\d+) ms before"), out).groups())
+    assert abs((slow - brief) - 7 * parse) <= 40, f"holding the lock for less saved {slow - brief} ms, expected {7 * parse} ± 40"
+    # The sample service's own GET /order, asked through its URL: its trace reached the collector
+    # with the same steps (Jaeger, absent here, is reported as such).
+    sent = re.search(said(language, r"GET http://127\.0\.0\.1:\d+/order -> 200 in \d+ ms, trace ([0-9a-f]{32})"), out)
+    assert sent, out
+    assert said(language, "Jaeger is not reachable") in out
+    expected = {"GET /order", "load_customer", "wait_for_connection", "quote_item", "read_price_cache"}
+
+    def names_in_trace(spans):
+        return {span.get("Name") for span in spans if span.get("Trace ID") == sent.group(1)}
+
+    spans, _ = wait_for_received(graded["collectors"]["sample-service"]["log"], lambda spans, _: expected <= names_in_trace(spans))
+    assert expected <= names_in_trace(spans), names_in_trace(spans)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_07_tracing_spans_and_log_records_reach_the_collector(graded, language):
+    notebook = assert_solved_lesson_passes(graded, "07-the-tracing-crate", language)
+    out = stdout(notebook)
+    assert "INFO test_span_01:test_span_02: SRE and DevOps work together!!!" in out, "the fmt layer's line"
+    assert re.search(r"^ ?WARN ", out, re.M), "the fmt layer's warning"
+    assert said(language, "spans: delivered to") in out and said(language, "log records: delivered to") in out
+    traceparent = re.search(said(language, r'calling inventory traceparent="00-([0-9a-f]{32})-([0-9a-f]{16})-01"'), out)
+    assert traceparent, "the global propagator wrote the traceparent"
+
+    def carried(spans, logs):
+        """(order, email, records): a handle_order_fixed span whose send_email is its child, and
+        the log records of its trace; the student version's runs of the stub leave others."""
+        for order in (span for span in spans if span.get("Name") == "handle_order_fixed"):
+            for email in (span for span in spans if span.get("Name") == "send_email" and span.get("Parent ID") == order["ID"]):
+                records = [log for log in logs if log.get("Trace ID") == order["Trace ID"]]
+                if records:
+                    return order, email, records
+        return None
+
+    spans, logs = wait_for_received(graded["collectors"][language]["log"], lambda spans, logs: carried(spans, logs) is not None)
+    found = carried(spans, logs)
+    assert found, (
+        "no handle_order_fixed with send_email as its child and a log record of its trace at the collector: "
+        f"{[s for s in spans if s.get('Name') in ('handle_order_fixed', 'send_email')]} {logs[-3:]}"
+    )
+    order, email, records = found
+    # The span made in the spawned task is the #[instrument] span's child, in its trace, and the log
+    # record made in it carries that trace id and its span id.
+    assert email["Trace ID"] == order["Trace ID"]
+    assert any(log.get("Body") == said(language, "Str(confirmation sent)") and log.get("Span ID") == email["ID"] for log in records), records
+    # The queue: an e-mail sent by the worker thread is the child of the order that queued it.
+    taken = {span["ID"] for span in spans if span.get("Name") == "take_order"}
+    assert any(span.get("Name") == "send_email" and span.get("Parent ID") in taken for span in spans), "the job carried its span"
+    # The call across the headers: POST /reserve continued the trace the traceparent named.
+    reserve = [span for span in spans if span.get("Name") == "POST /reserve"]
+    assert any(span["Trace ID"] == traceparent.group(1) and span.get("Parent ID") == traceparent.group(2) for span in reserve), reserve
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_08_finds_and_repairs_the_shops_faults_for_three_seeds(graded, language):
+    notebook = assert_solved_lesson_passes(graded, SHOP, language)
+    out = stdout(notebook)
+    assert said(language, "3 of the 7 kinds of fault are in it (seed {seed})").format(seed=1) in out
+    assert said(language, "12 checkouts, ") in out
+    seed = OTHER_SEEDS[language]
+    seeded = stdout(assert_solved_lesson_passes(graded, SHOP, language, who=f"seed-{seed}"))
+    assert said(language, "3 of the 7 kinds of fault are in it (seed {seed})").format(seed=seed) in seeded
+    # The shop's services sent their spans over OTLP too, as they would to Jaeger.
+    spans, _ = wait_for_received(
+        graded["collectors"][language]["log"],
+        lambda spans, _: {"GET /checkout", "GET /order", "GET /charge", "GET /stock"} <= {span.get("Name") for span in spans},
+    )
+    assert {"GET /checkout", "GET /order", "GET /charge", "GET /stock"} <= {span.get("Name") for span in spans}
