@@ -27,7 +27,7 @@ COPY --chown=lab:lab tracelab tracelab
 COPY --chown=lab:lab sample-service sample-service
 COPY --chown=lab:lab notebooks/solved notebooks/solved
 COPY --chown=lab:lab notebooks/student notebooks/student
-COPY --chown=lab:lab notebooks/nbgrader_config.py notebooks/nbgrader_evcxr.py notebooks/
+COPY --chown=lab:lab notebooks/nbgrader_config.py notebooks/nbgrader_evcxr.py notebooks/nbgrader_stubs.py notebooks/
 COPY --chown=lab:lab docker/lab-start.sh docker/lab-start.sh
 RUN kernel-setup/setup.sh
 

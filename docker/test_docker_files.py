@@ -65,9 +65,10 @@ def test_the_stack_is_wired_as_the_lab_describes():
             assert dependency in services, f"{name} depends on unknown {dependency}"
             assert condition == {"condition": "service_healthy"}, f"{name} must wait for {dependency} to be healthy"
     assert "healthcheck" in services["jaeger"], "app and lab wait on Jaeger's health"
-    # Jaeger on the host's loopback unless the user says otherwise; its UI on 8080, as in the original.
+    # Jaeger on the host's loopback unless the user says otherwise; its UI on its own port, 16686,
+    # the one every command of the lab uses.
     assert services["jaeger"]["ports"] == [
-        "${JAEGER_UI_ADDRESS:-127.0.0.1}:8080:16686",
+        "${JAEGER_UI_ADDRESS:-127.0.0.1}:16686:16686",
         "${JAEGER_OTLP_ADDRESS:-127.0.0.1}:4317:4317",
         "${JAEGER_OTLP_ADDRESS:-127.0.0.1}:4318:4318",
     ]

@@ -84,10 +84,10 @@ resource "aws_vpc_security_group_ingress_rule" "jaeger_ui" {
   for_each = toset(var.allowed_jaeger_cidrs)
 
   security_group_id = aws_security_group.lab.id
-  description       = "Jaeger's UI (8080) from ${each.value}"
+  description       = "Jaeger's UI (16686) from ${each.value}"
   ip_protocol       = "tcp"
-  from_port         = 8080
-  to_port           = 8080
+  from_port         = 16686
+  to_port           = 16686
   cidr_ipv4         = each.value
 
   lifecycle {

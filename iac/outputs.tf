@@ -5,7 +5,7 @@ output "app_url" {
 
 output "jaeger_ui_url" {
   description = "Jaeger's UI: look for the service service_example."
-  value       = "http://${aws_instance.lab.public_ip}:8080/"
+  value       = "http://${aws_instance.lab.public_ip}:16686/"
 }
 
 output "instance_id" {

@@ -31,7 +31,7 @@ variable "allowed_app_cidrs" {
 }
 
 variable "allowed_jaeger_cidrs" {
-  description = "CIDR blocks allowed to reach the Jaeger UI on port 8080. Keep it narrow: the UI has no login. Empty: the UI listens on the VM's loopback only (reach it with an SSM or SSH tunnel). 0.0.0.0/0 is refused unless allow_jaeger_from_anywhere is true."
+  description = "CIDR blocks allowed to reach the Jaeger UI on port 16686. Keep it narrow: the UI has no login. Empty: the UI listens on the VM's loopback only (reach it with an SSM or SSH tunnel). 0.0.0.0/0 is refused unless allow_jaeger_from_anywhere is true."
   type        = list(string)
 
   validation {

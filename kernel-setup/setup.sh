@@ -19,6 +19,8 @@ CACHE_MIB=4096
 VENV=.venv
 EVCXR_CONFIG_DIR="${XDG_CONFIG_HOME:-$HOME/.config}/evcxr"
 WARM_STAMP="$VENV/.evcxr-cache-warm"
+# The folders the warming kernels compiled in (kernel-setup/warm_cache.py): the cache needs them.
+WARM_DIR="${LAB_EVCXR_WARM_DIR:-/var/tmp/tracing-lab-$(id -u)/evcxr-warm}"
 
 say() { printf 'kernel-setup: %s\n' "$*"; }
 die() { printf 'kernel-setup: error: %s\n' "$*" >&2; exit 1; }
@@ -91,7 +93,8 @@ LESSONS=notebooks/solved/en
 
 # Every `:dep` line of every lesson, plus the evcxr version: what the warm cache is for.
 warm_key() {
-    { echo "$EVCXR_VERSION"; cat "$LESSONS"/*.ipynb | grep -o ':dep .*' | sort -u; } | sha256sum | cut -c1-16
+    # "warm-folders": the cache is warmed in folders that stay (kernel-setup/warm_cache.py says why).
+    { echo "$EVCXR_VERSION warm-folders"; cat "$LESSONS"/*.ipynb | grep -o ':dep .*' | sort -u; } | sha256sum | cut -c1-16
 }
 
 check() {
@@ -111,7 +114,7 @@ check() {
     fi
     kernel_registered && say "ok       Jupyter kernel 'rust' registered" || { say "MISSING  Jupyter kernel 'rust'"; missing=1; }
     cache_configured && say "ok       evcxr cache on ($EVCXR_CONFIG_DIR/init.evcxr)" || { say "MISSING  evcxr cache setting in $EVCXR_CONFIG_DIR/init.evcxr"; missing=1; }
-    if [ -f "$WARM_STAMP" ] && [ "$(cat "$WARM_STAMP")" = "$(warm_key)" ]; then
+    if [ -f "$WARM_STAMP" ] && [ "$(cat "$WARM_STAMP")" = "$(warm_key)" ] && [ -d "$WARM_DIR" ]; then
         say "ok       evcxr cache warm for the notebooks' dependencies"
     else
         say "MISSING  evcxr cache not warmed for the notebooks' current dependencies"; missing=1
@@ -172,7 +175,7 @@ setup() {
     say "[5/5] warming the cache with the notebooks' dependencies"
     local key
     key=$(warm_key)
-    if [ -f "$WARM_STAMP" ] && [ "$(cat "$WARM_STAMP")" = "$key" ]; then
+    if [ -f "$WARM_STAMP" ] && [ "$(cat "$WARM_STAMP")" = "$key" ] && [ -d "$WARM_DIR" ]; then
         say "      already warm"
     else
         say "      compiling the crates the notebooks use: about 2 minutes the first time"

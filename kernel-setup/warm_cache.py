@@ -8,8 +8,19 @@ lessons themselves (kernel-setup/setup.sh passes notebooks/solved/en). One kerne
 not one for all: the cache keeps a crate per set of features, and the notebooks ask for different
 ones (07 adds `logs` to the OpenTelemetry crates), so each set is compiled as its notebook asks
 for it. Notebooks with the same lines share one run.
+
+Each warming kernel compiles in a folder that stays (`EVCXR_TMPDIR`, under WARM_HOME), not in the
+temporary folder evcxr would make and remove. The cache keeps a crate's dep-info file as rustc
+wrote it, with absolute paths to what the crate's build script generated (thiserror's and
+serde_core's `private.rs`, mime_guess's tables), in the folder it was compiled in. Were that folder
+gone, every later kernel would find those files missing, take the crates as stale, and have cargo
+"compile" them again, from the cache, in every cell: measured here, 0.7 s of every trivial cell.
+With the folder kept, the paths lead to real files and the crates are fresh.
 """
 
+import hashlib
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -36,7 +47,25 @@ def dep_sets(notebook_dir):
     return sets
 
 
+CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+EVCXR_CACHE = CACHE_HOME / "evcxr"  # evcxr's cache (`:cache`)
+# Where the warming kernels compile, one folder per set of lines (kernel-setup/setup.sh reads the
+# same default). Not under the home folder: evcxr's compiled cells find Rust's standard library
+# through a relative run path that climbs one folder too many, which only does no harm when the
+# folder and the toolchain (often ~/.rustup) have nothing but `/` in common (seen here: with the
+# folder under /root, every kernel failed its first cell with "dlopen failed").
+WARM_HOME = Path(os.environ.get("LAB_EVCXR_WARM_DIR") or f"/var/tmp/tracing-lab-{os.getuid()}/evcxr-warm")
+
+
+def warm_folder(lines):
+    return WARM_HOME / hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
 def warm(notebook_dir, lines):
+    folder = warm_folder(lines)
+    # A kernel does not start well in a folder another kernel left: start from an empty one.
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "rust", "display_name": "Rust", "language": "rust"}
     notebook.cells.append(nbformat.v4.new_code_cell("\n".join(lines)))
@@ -44,7 +73,7 @@ def warm(notebook_dir, lines):
         notebook, kernel_name="rust", timeout=1800, startup_timeout=120,
         resources={"metadata": {"path": str(notebook_dir)}},
     )
-    client.execute()
+    client.execute(env={**os.environ, "EVCXR_TMPDIR": str(folder)})
 
 
 def main():
@@ -55,6 +84,11 @@ def main():
     if not sets:
         print("kernel-setup: the notebooks have no :dep lines, nothing to warm")
         return
+    if EVCXR_CACHE.is_dir() and not all(warm_folder(lines).is_dir() for lines in sets):
+        # Entries made in a folder that is gone would be served again as they are: start over.
+        print(f"kernel-setup:       emptying {EVCXR_CACHE}: its crates were compiled in folders since removed", flush=True)
+        shutil.rmtree(EVCXR_CACHE)
+        EVCXR_CACHE.mkdir()  # evcxr's `:cache`, at every kernel's start, needs the folder
     for lines, notebooks in sets.items():
         print(f"kernel-setup:       {', '.join(notebooks)}: {len(lines)} crates", flush=True)
         started = time.monotonic()

@@ -239,7 +239,8 @@ def with_wrong_answers_and_one_exercise_done(student, solved, lesson):
 def with_seed(notebook, seed):
     """`notebook` with a first cell that sets the seed of lesson 08's shop."""
     edited = nbformat.from_dict(json.loads(json.dumps(notebook)))
-    edited.cells.insert(0, code_cell(f'std::env::set_var("LAB_FAULT_SEED", "{seed}");', {"seed": seed}))
+    # evcxr compiles cells in Rust's 2024 edition, where changing the environment is `unsafe`.
+    edited.cells.insert(0, code_cell(f'unsafe {{ std::env::set_var("LAB_FAULT_SEED", "{seed}") }};', {"seed": seed}))
     return edited
 
 
@@ -256,19 +257,13 @@ def copy_of_evcxr_cache(cache_home):
     return cache_home
 
 
-@pytest.fixture(scope="session")
-def graded(tmp_path_factory, collectors, sample_service):
-    """Every lesson, solved and student version, in every language, autograded by nbgrader on the
-    Rust kernel, sending to that language's collector. `notebooks` and `scores` are keyed
-    (language, who, lesson); `who` is `solved`, `student`, or `seed-N` for lesson 08.
-
-    Each language is a course directory of its own, and their autogrades run at the same time, each
-    with its own evcxr cache: a kernel compiling a cell keeps about one core busy, so on two cores
-    the two languages take about half as long together as one after the other."""
-    roots, redone, submitted = {}, {}, {}
-    for language in LANGUAGES:
-        root = roots[language] = course_directory(tmp_path_factory.mktemp(f"course-{language}"))
-        nbgrader(root, "generate_assignment", language)
+def submit(roots, write):
+    """The submissions of every lesson in each course directory of `roots`: the solved version,
+    the student version with the wrong answers and one exercise done, and lesson 08 with another
+    seed; written into `submitted/` when `write`. Returns {(language, who, lesson): path} and the
+    exercise each student version gets done."""
+    submitted, redone = {}, {}
+    for language, root in roots.items():
         for lesson in LESSONS:
             solved = nbformat.read(NOTEBOOKS / "solved" / language / f"{lesson}.ipynb", as_version=4)
             student = nbformat.read(root / "student" / language / f"{lesson}.ipynb", as_version=4)
@@ -278,10 +273,18 @@ def graded(tmp_path_factory, collectors, sample_service):
                 seed = OTHER_SEEDS[language]
                 versions.append((f"seed-{seed}", with_seed(solved, seed)))
             for who, notebook in versions:
-                target = root / "submitted" / who / language / f"{lesson}.ipynb"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                nbformat.write(notebook, target)
-                submitted[language, who, lesson] = target
+                target = submitted[language, who, lesson] = root / "submitted" / who / language / f"{lesson}.ipynb"
+                if write:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    nbformat.write(notebook, target)
+    return submitted, redone
+
+
+def autograde(roots, collectors, sample_service):
+    """`nbgrader autograde` in every course directory at the same time, each language sending to
+    its own collector, each with its own evcxr cache: a kernel compiling a cell keeps about one
+    core busy, so on two cores the two languages take about half as long together as one after
+    the other."""
     started = time.monotonic()
     try:
         with ThreadPoolExecutor(len(roots)) as pool:
@@ -291,12 +294,34 @@ def graded(tmp_path_factory, collectors, sample_service):
                 if index > 0:
                     env["XDG_CACHE_HOME"] = str(copy_of_evcxr_cache(root / "cache"))
                 autogrades.append(pool.submit(nbgrader, root, "autograde", language, "--force", env=env))
-            for autograde in autogrades:
-                autograde.result()
+            for autograding in autogrades:
+                autograding.result()
     finally:
         for root in roots.values():
             shutil.rmtree(root / "cache", ignore_errors=True)  # about 600 MB a copy; pytest keeps 3 runs
-    print(f"autograde of {len(submitted) // len(LANGUAGES)} notebooks in each of {', '.join(LANGUAGES)}: {time.monotonic() - started:.0f} s")
+    print(f"autograde of the lessons in {', '.join(roots)}: {time.monotonic() - started:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory, collectors, sample_service):
+    """Every lesson, solved and student version, in every language, autograded by nbgrader on the
+    Rust kernel, sending to that language's collector. `notebooks` and `scores` are keyed
+    (language, who, lesson); `who` is `solved`, `student`, or `seed-N` for lesson 08.
+
+    With LAB_REUSE_GRADED set to the folder of an earlier run (pytest's basetemp, for example
+    /tmp/pytest-of-root/pytest-3), the notebooks that run graded are read again instead: for
+    working on the exercises' assertions in seconds instead of many minutes (the collectors are new
+    and empty then, so the lessons' collector assertions fail)."""
+    reuse = os.environ.get("LAB_REUSE_GRADED")
+    if reuse:
+        roots = {language: Path(reuse) / f"course-{language}0" for language in LANGUAGES}
+        submitted, redone = submit(roots, write=False)
+    else:
+        roots = {language: course_directory(tmp_path_factory.mktemp(f"course-{language}")) for language in LANGUAGES}
+        for language, root in roots.items():
+            nbgrader(root, "generate_assignment", language)
+        submitted, redone = submit(roots, write=True)
+        autograde(roots, collectors, sample_service)
 
     from nbgrader.api import Gradebook
 

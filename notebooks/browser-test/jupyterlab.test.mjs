@@ -1,7 +1,7 @@
 // The lab as a student sees it: JupyterLab in a real (headless) Chromium opens the student versions
 // of notebooks 00 and 01, as `./lab up` does, runs every cell on the Rust kernel, and shows what a
-// student should see: the exercises' hints in red, the lesson's own check passing, the spans
-// printed to STDOUT and the waterfall. Then JupyterLab in Brazilian Portuguese, with the language
+// student should see: the exercises' first hints in red, each linked to the section it points at,
+// the lesson's own check passing, the spans printed to STDOUT and the waterfall. Then JupyterLab in Brazilian Portuguese, with the language
 // pack, runs the Portuguese student version of notebook 00 from its Portuguese menu item, and its
 // hints and checks are in Portuguese. Screenshots are saved.
 //
@@ -144,10 +144,10 @@ test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks
   // Notebook 00, student version: every exercise's check shows its hint, in red, and the notebook
   // goes on to its own check, which passes.
   let outputs = await runAll(page, base, token, "student/en/00-rust-for-this-lab.ipynb", "Rust for this lab", "Notebook 00: Rust for this lab");
-  const hints = outputs.locator("pre.tracelab-check.failed", { hasText: "Your turn: " });
-  assert.equal(await hints.count(), 7, "seven exercises, each with its hint");
+  const hints = outputs.locator("pre.tracelab-check.failed", { hasText: "Hint 1 of 3: " });
+  assert.equal(await hints.count(), 5, "five exercises, each with its first hint");
   await hints.first().scrollIntoViewIfNeeded();
-  assert.match(await hints.first().textContent(), /Your turn 1: a closure for in_span[\s\S]*Your turn: inside your_span's closure/);
+  assert.match(await hints.first().textContent(), /Your turn 1: workers that share a list[\s\S]*✘[\s\S]*Hint 1 of 3: start from the first ✘ above/);
   assert.equal(
     await hints.first().evaluate((element) => getComputedStyle(element).borderLeftColor), "rgb(198, 40, 40)",
     "a hint is marked in red",
@@ -158,14 +158,23 @@ test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks
     assert.equal(await page.locator(`.jp-NotebookPanel:not(.lm-mod-hidden) [data-jupyter-id="${id}"]`).count(), 1, `a heading named ${id}`);
   }
   await page.screenshot({ path: join(SCREENSHOTS, "jupyterlab-00-student.png") });
+  // The first hint links to the section that explains the idea: clicking it shows that heading.
+  const hintLink = hints.first().locator('a[href*="#Arc-and-Mutex"]');
+  await hintLink.scrollIntoViewIfNeeded();
+  await hintLink.click();
+  await page.waitForFunction(() => {
+    const target = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) h2[data-jupyter-id="Arc-and-Mutex"]');
+    const box = target?.getBoundingClientRect();
+    return box && box.top >= 0 && box.bottom <= window.innerHeight;
+  }, null, { timeout: 30_000 });
 
   // Notebook 01, student version: the spans on STDOUT, the waterfall, the lesson's check, and
   // the exercises' hints.
-  outputs = await runAll(page, base, token, "student/en/01-nested-spans-to-stdout.ipynb", "Nested spans, printed to STDOUT", "Your turn 2: one after the other");
+  outputs = await runAll(page, base, token, "student/en/01-nested-spans-to-stdout.ipynb", "Nested spans, printed to STDOUT", "Your turn 3: read a trace from its ids");
   assert.ok((await outputs.filter({ hasText: "SRE and DevOps work together!!!" }).count()) >= 1);
   assert.ok((await outputs.filter({ hasText: "TraceId" }).count()) >= 1, "the spans printed to STDOUT are shown");
   assert.equal(await outputs.locator("pre.tracelab-check.passed", { hasText: "Exercise 01: nested spans" }).count(), 1);
-  assert.equal(await outputs.locator("pre.tracelab-check.failed", { hasText: "Your turn: " }).count(), 2);
+  assert.equal(await outputs.locator("pre.tracelab-check.failed", { hasText: "Hint 1 of 3: " }).count(), 3);
   const waterfall = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) svg.tracelab-waterfall").first();
   await waterfall.scrollIntoViewIfNeeded();
   assert.ok(await waterfall.isVisible(), "the waterfall is drawn");
@@ -198,11 +207,11 @@ test("JupyterLab in Brazilian Portuguese, as LAB_LANG=pt-BR ./lab up opens it: t
     page, base, token, "student/pt-BR/00-rust-for-this-lab.ipynb", "Rust para este lab", "Notebook 00: Rust para este lab",
     "Executar todas as células",
   );
-  const hints = outputs.locator("pre.tracelab-check.failed", { hasText: "Sua vez: " });
-  assert.equal(await hints.count(), 7, "seven exercises, each with its hint in Portuguese");
+  const hints = outputs.locator("pre.tracelab-check.failed", { hasText: "Dica 1 de 3: " });
+  assert.equal(await hints.count(), 5, "five exercises, each with its first hint in Portuguese");
   await hints.first().scrollIntoViewIfNeeded();
-  assert.match(await hints.first().textContent(), /Sua vez 1: um closure para o in_span[\s\S]*Sua vez: /);
-  assert.equal(await outputs.locator("pre.tracelab-check", { hasText: "Your turn" }).count(), 0, "no English hint");
+  assert.match(await hints.first().textContent(), /Sua vez 1: workers que dividem uma lista[\s\S]*Dica 1 de 3: comece pelo primeiro ✘ acima/);
+  assert.equal(await outputs.locator("pre.tracelab-check", { hasText: "Hint" }).count(), 0, "no English hint");
   const passed = outputs.locator("pre.tracelab-check.passed", { hasText: "As 3 verificações passaram." });
   assert.equal(await passed.count(), 1);
   await passed.scrollIntoViewIfNeeded();

@@ -110,7 +110,7 @@ impl std::error::Error for JaegerError {}
 pub struct Jaeger {
     base: String,
     /// Where a browser opens Jaeger's UI: the query API's address unless told otherwise (inside
-    /// the Docker stack the notebook reaches `jaeger:16686`, the student's browser `localhost:8080`).
+    /// the Docker stack the notebook reaches `jaeger:16686`, the student's browser `localhost:16686`).
     ui: String,
     agent: ureq::Agent,
 }
@@ -141,7 +141,7 @@ impl Jaeger {
     }
 
     /// The same client, with its page links leading to the UI at `ui` (for example
-    /// `http://localhost:8080`, where the lab's Docker stack publishes it).
+    /// `http://localhost:16686`, where the lab's Docker stack publishes it for the student's browser).
     pub fn with_ui(mut self, ui: impl Into<String>) -> Jaeger {
         self.ui = ui.into().trim_end_matches('/').to_owned();
         self
@@ -687,9 +687,9 @@ mod tests {
         );
         assert_eq!(
             Jaeger::new("http://jaeger:16686")
-                .with_ui("http://localhost:8080/")
+                .with_ui("http://localhost:16686/")
                 .trace_page("4bf9"),
-            "http://localhost:8080/trace/4bf9",
+            "http://localhost:16686/trace/4bf9",
             "inside the Docker stack the link leads where the browser finds the UI"
         );
     }
