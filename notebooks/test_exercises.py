@@ -89,6 +89,8 @@ def test_each_wrong_answer_fails_with_its_symptom_and_the_hints_change(graded, l
     notebook = graded["notebooks"][language, "student", lesson]
     seen = set()
     for cell, tag in added(notebook):
+        if "restore" in tag:
+            assert not failures(cell), f"{lesson}: putting back {tag['restore']} failed: {failures(cell)}"
         if "wrong" not in tag:
             continue
         assert not failures(cell), f"{lesson} {tag}: {cell.source[:80]!r} failed: {failures(cell)}"

@@ -86,7 +86,7 @@ impl fmt::Display for JaegerError {
                 pt: format!(
                     "o Jaeger não tem o trace {trace_id} (perguntado por {waited:.1} s). Os spans \
                      só chegam a ele depois de exportados, para este Jaeger: no notebook, a célula \
-                     do flush disse `delivered`? (Então execute de novo as células a partir da \
+                     do flush disse `entregues`? (Então execute de novo as células a partir da \
                      célula de exportação.) O serviço de exemplo envia seus spans a cada poucos \
                      segundos: execute a célula de novo."
                 ),
