@@ -17,6 +17,7 @@
 pub mod attributes;
 
 use std::any::Any;
+use std::cell::OnceCell;
 use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use opentelemetry_semantic_conventions::attribute::{
 };
 use rouille::{Request, Response};
 
-use crate::propagation::{traceparent, Propagation};
+use crate::propagation::{traceparent, Propagation, TRACEPARENT, TRACESTATE};
 use crate::telemetry::SharedTracer;
 use attributes::{request_attributes, span_name, MatchedRoute, Method};
 
@@ -70,7 +71,7 @@ impl HttpTracing {
         route: Option<MatchedRoute>,
         handler: impl FnOnce() -> Response,
     ) -> Response {
-        let parent = self.propagation.extract(&RequestHeaders(request));
+        let parent = self.propagation.extract(&RequestHeaders::new(request));
         let Some(tracer) = &self.tracer else {
             // The SDK is disabled: a span would record nothing, so none is made, no attribute
             // is built and no `traceresponse` is sent. The caller's context is still made
@@ -154,15 +155,88 @@ fn run(cx: &Context, handler: impl FnOnce() -> Response) -> Response {
 /// Reads a rouille request's headers for a propagator. `opentelemetry-http` carries
 /// `http::HeaderMap`s, which rouille does not use; copying every request's headers into one
 /// cost more CPU than the rest of the span, so this adapter reads rouille's own headers.
-struct RequestHeaders<'a>(&'a Request);
+///
+/// A header may come several times, which rouille's `Request::header` does not show (it returns
+/// the first), so the two headers of W3C Trace Context are read through `Request::headers`:
+/// several `tracestate` are one list, joined in order with `,`, an empty one adding nothing;
+/// several `traceparent` are invalid, and read as none, so that the request starts a new trace
+/// (<https://www.w3.org/TR/trace-context-2/#tracestate-header-field-values>,
+/// <https://www.w3.org/TR/trace-context-2/#traceparent-header>).
+struct RequestHeaders<'a> {
+    request: &'a Request,
+    /// The joined `tracestate`, made only when the request has more than one non-empty.
+    joined_tracestate: OnceCell<String>,
+}
+
+impl<'a> RequestHeaders<'a> {
+    /// The headers of `request`, nothing read or copied yet.
+    fn new(request: &'a Request) -> RequestHeaders<'a> {
+        RequestHeaders {
+            request,
+            joined_tracestate: OnceCell::new(),
+        }
+    }
+
+    /// The values of every header named `name` (case-insensitively), in order.
+    fn all(&self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.request
+            .headers()
+            .filter(move |(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
+    }
+
+    /// The value of the one header named `name`; none when it is missing or repeated.
+    fn only(&self, name: &'a str) -> Option<&'a str> {
+        let mut values = self.all(name);
+        let first = values.next()?;
+        values.next().is_none().then_some(first)
+    }
+
+    /// The `tracestate` headers that are not empty, in order.
+    fn tracestates(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.all(TRACESTATE).filter(|value| !is_blank(value))
+    }
+
+    /// Every `tracestate` header that is not empty, joined in order with `,`; the only one as it
+    /// is, without allocating, when there is one.
+    fn tracestate(&self) -> Option<&str> {
+        let mut values = self.tracestates();
+        let first = values.next()?;
+        if values.next().is_none() {
+            return Some(first);
+        }
+        let joined = self.joined_tracestate.get_or_init(|| {
+            let mut joined = String::new();
+            for value in self.tracestates() {
+                if !joined.is_empty() {
+                    joined.push(',');
+                }
+                joined.push_str(value);
+            }
+            joined
+        });
+        Some(joined)
+    }
+}
+
+/// Whether a header value holds nothing but HTTP's spaces and tabs.
+fn is_blank(value: &str) -> bool {
+    value.trim_matches([' ', '\t']).is_empty()
+}
 
 impl Extractor for RequestHeaders<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.header(key) // rouille compares header names case-insensitively
+        if key.eq_ignore_ascii_case(TRACEPARENT) {
+            self.only(TRACEPARENT)
+        } else if key.eq_ignore_ascii_case(TRACESTATE) {
+            self.tracestate()
+        } else {
+            self.request.header(key) // rouille compares header names case-insensitively
+        }
     }
 
     fn keys(&self) -> Vec<&str> {
-        self.0.headers().map(|(name, _)| name).collect()
+        self.request.headers().map(|(name, _)| name).collect()
     }
 }
 
@@ -558,5 +632,52 @@ mod tests {
             Some((TraceId::from_hex(PARENT_TRACE).unwrap(), false)),
             "the handler runs in the caller's context, with no span of its own"
         );
+    }
+
+    /// A rouille request to `/` with `headers`, in order.
+    fn request_with(headers: &[(&str, &str)]) -> Request {
+        let headers = headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        Request::fake_http("GET", "/", headers, Vec::new())
+    }
+
+    #[test]
+    fn several_tracestate_headers_are_read_as_one_list_and_one_is_read_in_place() {
+        let request = request_with(&[
+            ("tracestate", "foo=1,bar=2"),
+            ("TraceState", ""),
+            ("x-other", "1"),
+            ("TRACESTATE", "rojo=1,congo=2"),
+            ("tracestate", " \t"),
+            ("tracestate", "baz=3"),
+        ]);
+        let headers = RequestHeaders::new(&request);
+        assert_eq!(
+            headers.get("tracestate"),
+            Some("foo=1,bar=2,rojo=1,congo=2,baz=3")
+        );
+        let request = request_with(&[("tracestate", ""), ("tracestate", "foo=1")]);
+        let headers = RequestHeaders::new(&request);
+        let value = headers.get("TraceState");
+        assert_eq!(value, Some("foo=1"));
+        // One non-empty header is handed over as rouille holds it, not copied.
+        let held = request.headers().nth(1).map(|(_, value)| value);
+        assert!(std::ptr::eq(value.unwrap(), held.unwrap()));
+        let request = request_with(&[("tracestate", "")]);
+        assert_eq!(RequestHeaders::new(&request).get("tracestate"), None);
+    }
+
+    #[test]
+    fn a_repeated_traceparent_is_read_as_none() {
+        let one = format!("00-{PARENT_TRACE}-{PARENT_SPAN}-01");
+        let request = request_with(&[("TraceParent", &one)]);
+        assert_eq!(
+            RequestHeaders::new(&request).get("traceparent"),
+            Some(one.as_str())
+        );
+        let request = request_with(&[("traceparent", &one), ("TRACEPARENT", &one)]);
+        assert_eq!(RequestHeaders::new(&request).get("traceparent"), None);
     }
 }
