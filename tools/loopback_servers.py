@@ -45,6 +45,31 @@ def wait_for_port(port, timeout=20):
     raise TimeoutError(f"nothing listens on {port}")
 
 
+def cargo_binary(package, repository=TOOLS.parent):
+    """The path of `package`'s binary, built by cargo (in debug, as `cargo test` builds it)."""
+    build = subprocess.run(
+        ["cargo", "build", "--quiet", "-p", package, "--message-format=json"],
+        cwd=repository, capture_output=True, text=True, timeout=1800,
+    )
+    assert build.returncode == 0, f"cargo build -p {package} failed:\n{build.stderr}"
+    return next(
+        message["executable"]
+        for message in map(json.loads, build.stdout.splitlines())
+        if message.get("reason") == "compiler-artifact" and message.get("executable")
+        and message["target"]["name"] == package
+    )
+
+
+def stop(process, grace=15):
+    """SIGTERM, then SIGKILL if `process` is still there after `grace` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def jaeger_binary():
     """The Jaeger binary: JAEGER_BIN when `./lab test` set it, else what tools/jaeger/build.sh
     builds (or finds already built: it prints the path in a moment then)."""
@@ -103,12 +128,7 @@ def running_jaeger(directory, max_traces=20000):
             "process": process,
         }
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 
