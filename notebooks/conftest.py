@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from loopback_servers import cargo_binary, free_port, stop, wait_for_port
 from notebook_reading import check_of, grade_id, is_exercise, replace_solutions
 from wrong_solutions import WRONG
 
@@ -39,6 +39,8 @@ VENV_BIN = REPO / ".venv" / "bin"
 LANGUAGES = ["en", "pt-BR"]
 LESSONS = sorted(path.stem for path in (NOTEBOOKS / "solved" / "en").glob("*.ipynb"))
 SHOP = "08-what-is-wrong-with-this-shop"
+# The lesson whose student version also meets a Jaeger that does not answer, at its end.
+JAEGER_GONE = "02-export-to-jaeger"
 # The seed of the shop's faults in the graded runs (wrong_solutions.py counts on its faults), and
 # the two others lesson 08 is solved with.
 SHOP_SEED = "1"
@@ -52,39 +54,12 @@ WORDS = {
 
 # ---------------------------------------------------------------- servers for the runs
 
-_next_port = 21000 + os.getpid() % 500 * 10
-
-
-def free_port():
-    """A loopback port below 32768 that nothing listens on (above it, a client socket in TIME-WAIT
-    can hold the port), never the same one twice in a run."""
-    global _next_port
-    for port in range(_next_port, 32000):
-        _next_port = port + 1
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port")
-
-
-def wait_for_port(port, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
-
-
 @contextlib.contextmanager
-def running_collector(directory):
+def running_collector(directory, jaeger):
     """A real OpenTelemetry collector on loopback that logs every span and log record it receives
-    to `directory`/collector.log."""
+    to `directory`/collector.log, and forwards the spans to `jaeger` (its OTLP gRPC receiver),
+    as a collector in front of Jaeger does; log records stop at the collector (Jaeger takes
+    spans only)."""
     agent = os.environ.get("ROTEL_AGENT")
     if not agent:
         import rotel  # installed by ./lab test from requirements-test.txt
@@ -95,8 +70,9 @@ def running_collector(directory):
     log = open(log_path, "w")
     process = subprocess.Popen(
         [agent, "start", "--otlp-grpc-endpoint", f"127.0.0.1:{grpc}", "--otlp-http-endpoint", f"127.0.0.1:{http}",
-         "--exporter", "blackhole", "--debug-log", "traces", "--debug-log", "logs", "--debug-log-verbosity", "detailed"],
-        stdout=log, stderr=subprocess.STDOUT,
+         "--exporters", "jaeger:otlp,drop:blackhole", "--exporters-traces", "jaeger",
+         "--exporters-logs", "drop", "--exporters-metrics", "drop", "--debug-log", "traces", "--debug-log", "logs", "--debug-log-verbosity", "detailed"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ROTEL_EXPORTER_JAEGER_ENDPOINT": jaeger["otlp_grpc"]},
     )
     try:
         wait_for_port(http)
@@ -108,12 +84,13 @@ def running_collector(directory):
 
 
 @pytest.fixture(scope="session")
-def collectors(tmp_path_factory):
+def collectors(tmp_path_factory, jaeger):
     """A collector for each language's lessons and one for the sample service, so that what a
-    lesson in Portuguese sent is found in its own collector's log, not in the English one's."""
+    lesson in Portuguese sent is found in its own collector's log, not in the English one's; all
+    of them forward their spans to the one Jaeger, where the lessons fetch them back."""
     with contextlib.ExitStack() as stack:
         yield {
-            name: stack.enter_context(running_collector(tmp_path_factory.mktemp(f"collector-{name}")))
+            name: stack.enter_context(running_collector(tmp_path_factory.mktemp(f"collector-{name}"), jaeger))
             for name in [*LANGUAGES, "sample-service"]
         }
 
@@ -122,17 +99,7 @@ def collectors(tmp_path_factory):
 def sample_service(collectors, tmp_path_factory):
     """The lab's sample service (the real binary, built by cargo), on loopback, sending its spans
     to its own collector: notebook 06 asks it for `GET /order`."""
-    build = subprocess.run(
-        ["cargo", "build", "--quiet", "-p", "sample-service", "--message-format=json"],
-        cwd=REPO, capture_output=True, text=True, timeout=1800,
-    )
-    assert build.returncode == 0, f"cargo build -p sample-service failed:\n{build.stderr}"
-    binary = next(
-        message["executable"]
-        for message in map(json.loads, build.stdout.splitlines())
-        if message.get("reason") == "compiler-artifact" and message.get("executable")
-        and message["target"]["name"] == "sample-service"
-    )
+    binary = cargo_binary("sample-service")
     port = free_port()
     log_path = tmp_path_factory.mktemp("sample-service") / "service.log"
     log = open(log_path, "w")
@@ -145,24 +112,19 @@ def sample_service(collectors, tmp_path_factory):
         wait_for_port(port)
         yield {"url": f"http://127.0.0.1:{port}", "log": log_path}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
 
 
-def lesson_environment(collector, sample_service):
-    """What the lessons read from the environment in these runs: `collector` for OTLP, a Jaeger
-    address where none listens (there is no Jaeger here), the sample service, free ports for their
+def lesson_environment(collector, jaeger, sample_service):
+    """What the lessons read from the environment in these runs: `collector` for OTLP (it
+    forwards the spans to `jaeger`), Jaeger's query API, the sample service, free ports for their
     servers, and the seed of lesson 08's shop."""
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"  # nbgrader starts `alembic`
     env["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector["endpoint"]
     env["SAMPLE_SERVICE_URL"] = sample_service["url"]
-    env["JAEGER_QUERY_URL"] = f"http://127.0.0.1:{free_port()}"
+    env["JAEGER_QUERY_URL"] = jaeger["query"]
     env["LAB_FAULT_SEED"] = SHOP_SEED
     for variable in ["LAB_SERVICE_PORT", "LAB_BACKEND_PORT", "LAB_FRONTEND_PORT", "LAB_INVENTORY_PORT"]:
         env[variable] = str(free_port())
@@ -247,6 +209,29 @@ def with_wrong_answers_and_one_exercise_done(student, solved, lesson):
     return edited, redone
 
 
+def with_jaeger_gone(notebook):
+    """`notebook` with cells added right after its first fetch from Jaeger: the lesson pointed at
+    a Jaeger that does not answer (a free port), and its cells from the first that makes a Jaeger
+    client to the first that fetches a trace run again (what a student without Jaeger running
+    meets); then the lesson pointed back at the real Jaeger and the same cells run once more, so
+    that the cells after them meet what they met in the first Run All."""
+    edited = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    cells = edited.cells
+    code = [index for index, cell in enumerate(cells) if cell.cell_type == "code" and not cell.metadata.get("lab_test")]
+    first = next(index for index in code if "Jaeger::from_env()" in cells[index].source)
+    last = next(index for index in code if index >= first and "wait_for_trace(" in cells[index].source)
+    fetching = [cells[index] for index in code if first <= index <= last]
+    gone = f"http://127.0.0.1:{free_port()}"
+    away = [code_cell(
+        f'let lab_test_jaeger = std::env::var("JAEGER_QUERY_URL").unwrap();\n'
+        f'unsafe {{ std::env::set_var("JAEGER_QUERY_URL", "{gone}") }};', {"jaeger": gone})]
+    away += [copy_cell(cell, {"jaeger": gone}) for cell in fetching]
+    back = [code_cell('unsafe { std::env::set_var("JAEGER_QUERY_URL", &lab_test_jaeger) };', {"jaeger-back": True})]
+    back += [copy_cell(cell, {"jaeger-back": True}) for cell in fetching]
+    edited.cells = cells[:last + 1] + away + back + cells[last + 1:]
+    return edited
+
+
 def with_seed(notebook, seed):
     """`notebook` with a first cell that sets the seed of lesson 08's shop."""
     edited = nbformat.from_dict(json.loads(json.dumps(notebook)))
@@ -279,6 +264,8 @@ def submit(roots, write):
             solved = nbformat.read(NOTEBOOKS / "solved" / language / f"{lesson}.ipynb", as_version=4)
             student = nbformat.read(root / "student" / language / f"{lesson}.ipynb", as_version=4)
             student, redone[language, lesson] = with_wrong_answers_and_one_exercise_done(student, solved, lesson)
+            if lesson == JAEGER_GONE:
+                student = with_jaeger_gone(student)
             versions = [("solved", solved), ("student", student)]
             if lesson == SHOP:
                 seed = OTHER_SEEDS[language]
@@ -291,7 +278,7 @@ def submit(roots, write):
     return submitted, redone
 
 
-def autograde(roots, collectors, sample_service):
+def autograde(roots, collectors, jaeger, sample_service):
     """`nbgrader autograde` in every course directory at the same time, each language sending to
     its own collector, each with its own evcxr cache: a kernel compiling a cell keeps about one
     core busy, so on two cores the two languages take about half as long together as one after
@@ -301,7 +288,7 @@ def autograde(roots, collectors, sample_service):
         with ThreadPoolExecutor(len(roots)) as pool:
             autogrades = []
             for index, (language, root) in enumerate(roots.items()):
-                env = lesson_environment(collectors[language], sample_service)
+                env = lesson_environment(collectors[language], jaeger, sample_service)
                 if index > 0:
                     env["XDG_CACHE_HOME"] = str(copy_of_evcxr_cache(root / "cache"))
                 autogrades.append(pool.submit(nbgrader, root, "autograde", language, "--force", env=env))
@@ -314,7 +301,7 @@ def autograde(roots, collectors, sample_service):
 
 
 @pytest.fixture(scope="session")
-def graded(tmp_path_factory, collectors, sample_service):
+def graded(tmp_path_factory, collectors, jaeger, sample_service):
     """Every lesson, solved and student version, in every language, autograded by nbgrader on the
     Rust kernel, sending to that language's collector. `notebooks` and `scores` are keyed
     (language, who, lesson); `who` is `solved`, `student`, or `seed-N` for lesson 08.
@@ -332,7 +319,7 @@ def graded(tmp_path_factory, collectors, sample_service):
         for language, root in roots.items():
             nbgrader(root, "generate_assignment", language)
         submitted, redone = submit(roots, write=True)
-        autograde(roots, collectors, sample_service)
+        autograde(roots, collectors, jaeger, sample_service)
 
     from nbgrader.api import Gradebook
 
@@ -349,4 +336,4 @@ def graded(tmp_path_factory, collectors, sample_service):
         (language, who, lesson): nbformat.read(roots[language] / "autograded" / who / language / f"{lesson}.ipynb", as_version=4)
         for (language, who, lesson) in submitted
     }
-    return {"notebooks": notebooks, "scores": scores, "redone": redone, "collectors": collectors}
+    return {"notebooks": notebooks, "scores": scores, "redone": redone, "collectors": collectors, "jaeger": jaeger}

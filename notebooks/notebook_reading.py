@@ -61,6 +61,15 @@ def html_outputs(notebook):
     ]
 
 
+def cell_with(notebook, text, tag=None):
+    """The first code cell whose source holds `text` (and, given `tag`, that a test added with
+    that tag), as graded."""
+    return next(
+        cell for cell in notebook.cells
+        if cell.cell_type == "code" and text in cell.source and (tag is None or cell.metadata.get("lab_test") == tag)
+    )
+
+
 def waterfalls(notebook):
     return [page for page in html_outputs(notebook) if "tracelab-waterfall" in page]
 

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from conftest import LANGUAGES, OTHER_SEEDS, SHOP, WORDS
-from notebook_reading import check_report, failures, grade_id, nbgrader_meta, stdout, waterfalls
+from conftest import JAEGER_GONE, LANGUAGES, OTHER_SEEDS, SHOP, WORDS
+from loopback_servers import get_json, wait_for_trace
+from notebook_reading import cell_with, check_report, failures, grade_id, nbgrader_meta, outputs_text, stdout, waterfalls
 
 # What the lessons print, draw and send that the Portuguese lessons say in Portuguese: each English
 # text (or pattern) the tests look for, and what the Portuguese lesson shows in its place. Names of
@@ -31,12 +32,16 @@ PORTUGUESE = {
     "span from a global tracer in a later cell captured: false": "span de um tracer global em uma célula posterior capturado: false",
     "span from a global tracer in the same cell captured: true": "span de um tracer global na mesma célula capturado: true",
     r"(\d) downloads ran": r"(\d) downloads rodaram",
+    "in Jaeger's UI: ": "na interface do Jaeger: ",
+    'delivered; Jaeger lists the service "loja_da_ana": true': 'entregues; o Jaeger lista o serviço "loja_da_ana": true',
+    "Jaeger has the trace under {service}, and lists the service": "o Jaeger tem o trace sob {service}, e lista o serviço",
     # 03
     "server span: trace 4bf92f3577b34da6a3ce929d0e0e4736  parent 00f067aa0ba902b7":
         "span de servidor: trace 4bf92f3577b34da6a3ce929d0e0e4736  pai 00f067aa0ba902b7",
     "GET /team/ana -> 200 ana is on the team": "GET /team/ana -> 200 ana está no time",
     # 04
     "7 span(s) in 1 trace(s)": "7 span(s) em 1 trace(s)",
+    "2 span(s) in 1 trace(s)": "2 span(s) em 1 trace(s)",
     "7 span(s) in 3 trace(s)": "7 span(s) em 3 trace(s)",
     r"parent id (\w{16})   \(the frontend's CLIENT span: \1\)": r"parent id (\w{16})   \(o span CLIENT do frontend: \1\)",
     "the backend received traceparent: (none)": "o backend recebeu traceparent: (nenhum)",
@@ -158,8 +163,36 @@ def test_02_exports_to_a_real_collector_and_ends_spans_by_hand(graded, language)
     assert said(language, "spans go to {endpoint}/v1/traces").format(endpoint=collector["endpoint"]) in out
     assert "service.name = example_exporter" in out
     assert said(language, "delivered: the spans reached") in out
-    assert said(language, "Jaeger is not reachable") in out and "docker run --rm --name jaeger -d -p 16686:16686" in out
-    assert re.search(r"/api/v3/traces/[0-9a-f]{32} \(", out), "Jaeger is asked for the trace id just sent"
+    # The trace sent is fetched back from Jaeger by its id and drawn from Jaeger's answer; the
+    # link printed leads to that Jaeger.
+    jaeger = graded["jaeger"]["query"]
+    sent = re.search(said(language, "in Jaeger's UI: ") + re.escape(jaeger) + r"/trace/([0-9a-f]{32})", out)
+    assert sent, out
+    stored = wait_for_trace(jaeger, sent.group(1), lambda spans: len(spans) >= 2)
+    assert {(span["name"], span["service"]) for span in stored} == {("test_span_01", "example_exporter"), ("test_span_02", "example_exporter")}
+    by_name = {span["name"]: span for span in stored}
+    assert by_name["test_span_02"]["parentSpanId"] == by_name["test_span_01"]["spanId"], stored
+    drawn = outputs_text(cell_with(notebook, "jaeger.wait_for_trace(sent_trace_id"))
+    assert said(language, "2 span(s) in 1 trace(s)") in drawn and f"trace {sent.group(1)}" in drawn, drawn
+    # The student's own service, found through Jaeger's list of services, and the exercise's check
+    # asked Jaeger rather than skipping it.
+    assert said(language, 'delivered; Jaeger lists the service "loja_da_ana": true') in out
+    assert "loja_da_ana" in get_json(f"{jaeger}/api/v3/services")[1]["services"]
+    in_jaeger = re.escape(said(language, "Jaeger has the trace under {service}, and lists the service")).replace(
+        re.escape("{service}"), r"(lab-check-[0-9a-f]{4})")
+    checked = re.search("✔ " + in_jaeger, out)
+    assert checked, out
+    assert checked.group(1) in get_json(f"{jaeger}/api/v3/services")[1]["services"], "the check's own service"
+    # Without Jaeger (the student version, pointed at a port where nothing answers after its first
+    # fetch), the same cells say so and how to start it.
+    student = graded["notebooks"][language, "student", JAEGER_GONE]
+    gone = [cell for cell in student.cells if "jaeger" in cell.metadata.get("lab_test", {})]
+    assert gone, "the student version met a Jaeger that does not answer"
+    told = "".join(outputs_text(cell) for cell in gone)
+    assert said(language, "Jaeger is not reachable") in told and "docker run --rm --name jaeger -d -p 16686:16686" in told, told
+    assert re.search(re.escape(gone[0].metadata["lab_test"]["jaeger"]) + r"/api/v3/traces/[0-9a-f]{32} \(", told), told
+    back = "".join(outputs_text(cell) for cell in student.cells if "jaeger-back" in cell.metadata.get("lab_test", {}))
+    assert said(language, "Jaeger is not reachable") not in back and "trace(s)" in back, "pointed back, Jaeger answers again"
     assert said(language, "span from a global tracer in a later cell captured: false") in out
     assert said(language, "span from a global tracer in the same cell captured: true") in out
     downloads = int(re.search(said(language, r"(\d) downloads ran"), out).group(1))
@@ -188,6 +221,14 @@ def test_03_serves_requests_traces_them_and_exports_them(graded, language):
     assert pictures and "3 trace(s)" in pictures[0] and "test_span" in pictures[0]
     received_text = graded["collectors"][language]["log"].read_text()
     assert "service.name: Str(service_example)" in received_text, "and to the OTLP endpoint"
+    # The first request, fetched back from Jaeger by its trace id and drawn from its answer.
+    jaeger = graded["jaeger"]["query"]
+    sent = re.search(said(language, "in Jaeger's UI: ") + re.escape(jaeger) + r"/trace/([0-9a-f]{32})", out)
+    assert sent, out
+    stored = wait_for_trace(jaeger, sent.group(1))
+    assert ("GET /", "service_example") in {(span["name"], span["service"]) for span in stored}, stored
+    drawn = outputs_text(cell_with(notebook, "jaeger.wait_for_trace(first_request"))
+    assert f"trace {sent.group(1)}" in drawn and "GET /" in drawn, drawn
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -243,11 +284,22 @@ def test_06_finds_the_slow_part_and_measures_the_fix(graded, language):
     brief, slow = map(int, re.search(said(language, r"the last waited (\d+) ms for the connection, (\d+) ms before"), out).groups())
     assert abs((slow - brief) - 7 * parse) <= 40, f"holding the lock for less saved {slow - brief} ms, expected {7 * parse} ± 40"
     # The sample service's own GET /order, asked through its URL: its trace reached the collector
-    # with the same steps (Jaeger, absent here, is reported as such).
+    # with the same steps, and Jaeger has it whole (the service's spans under its GET /order, the
+    # id the service told the notebook in `traceresponse`); the waterfall is drawn from Jaeger's
+    # answer, the link leads to that Jaeger.
     sent = re.search(said(language, r"GET http://127\.0\.0\.1:\d+/order -> 200 in \d+ ms, trace ([0-9a-f]{32})"), out)
     assert sent, out
-    assert said(language, "Jaeger is not reachable") in out
     expected = {"GET /order", "load_customer", "wait_for_connection", "quote_item", "read_price_cache"}
+    jaeger = graded["jaeger"]["query"]
+    assert said(language, "in Jaeger's UI: ") + f"{jaeger}/trace/{sent.group(1)}" in out, out
+    stored = wait_for_trace(jaeger, sent.group(1), lambda spans: expected <= {span["name"] for span in spans})
+    assert expected <= {span["name"] for span in stored if span["service"] == "service_example"}, stored
+    ids = {span["spanId"] for span in stored}
+    roots = [span for span in stored if not span.get("parentSpanId")]
+    assert [(root["name"], root["service"]) for root in roots] == [("GET /order", "service_example")], roots
+    assert all(span["parentSpanId"] in ids for span in stored if span is not roots[0]), "every parent is in the trace"
+    drawn = outputs_text(cell_with(notebook, "tracelab::traced_get(&url)"))
+    assert f"trace {sent.group(1)}" in drawn and "wait_for_connection" in drawn, drawn
 
     def names_in_trace(spans):
         return {span.get("Name") for span in spans if span.get("Trace ID") == sent.group(1)}
@@ -310,3 +362,26 @@ def test_08_finds_and_repairs_the_shops_faults_for_three_seeds(graded, language)
         lambda spans, _: {"GET /checkout", "GET /order", "GET /charge", "GET /stock"} <= {span.get("Name") for span in spans},
     )
     assert {"GET /checkout", "GET /order", "GET /charge", "GET /stock"} <= {span.get("Name") for span in spans}
+
+
+@pytest.mark.parametrize("who", ["solved", "student"])
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("lesson", ["02-export-to-jaeger", "03-instrument-a-web-service", "06-find-the-slow-part"])
+def test_the_lessons_fetch_their_traces_back_from_jaeger(graded, lesson, language, who):
+    """In the solved and the student versions alike (as a first Run All leaves it), every cell
+    that asks Jaeger for a trace got it: no "not reachable", no "has no trace"; and each trace
+    drawn from Jaeger's answer is one Jaeger has, by its id."""
+    notebook = graded["notebooks"][language, who, lesson]
+    jaeger = graded["jaeger"]["query"]
+    asking = [cell for cell in notebook.cells
+              if cell.cell_type == "code" and "wait_for_trace(" in cell.source and "lab_test" not in cell.metadata]
+    assert asking, f"{lesson} asks Jaeger for no trace"
+    drawn = set()
+    for cell in asking:
+        text = outputs_text(cell)
+        assert said(language, "Jaeger is not reachable") not in text, f"{lesson} ({who}): {text}"
+        assert not re.search(r"Jaeger (has no trace|não tem o trace)", text), f"{lesson} ({who}): {text}"
+        drawn |= set(re.findall(r"trace ([0-9a-f]{32})", text))
+    assert drawn, f"{lesson} ({who}): no waterfall drawn from Jaeger's answer"
+    for trace_id in drawn:
+        assert wait_for_trace(jaeger, trace_id, timeout=5), f"{lesson} ({who}): Jaeger has no trace {trace_id}"
