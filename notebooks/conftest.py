@@ -52,6 +52,15 @@ WORDS = {
 }
 
 
+# Lines for the end of the run (pytest shows them after its own summary, with or without -s).
+SUMMARY = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    for line in SUMMARY:
+        terminalreporter.write_line(line)
+
+
 # ---------------------------------------------------------------- servers for the runs
 
 @contextlib.contextmanager
@@ -297,7 +306,7 @@ def autograde(roots, collectors, jaeger, sample_service):
     finally:
         for root in roots.values():
             shutil.rmtree(root / "cache", ignore_errors=True)  # about 600 MB a copy; pytest keeps 3 runs
-    print(f"autograde of the lessons in {', '.join(roots)}: {time.monotonic() - started:.0f} s")
+    SUMMARY.append(f"autograde of the lessons in {', '.join(roots)}: {time.monotonic() - started:.0f} s")
 
 
 @pytest.fixture(scope="session")

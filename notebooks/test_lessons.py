@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import JAEGER_GONE, LANGUAGES, OTHER_SEEDS, SHOP, WORDS
+from conftest import JAEGER_GONE, LANGUAGES, OTHER_SEEDS, SHOP, SUMMARY, WORDS
 from loopback_servers import get_json, wait_for_trace
 from notebook_reading import cell_with, check_report, failures, grade_id, nbgrader_meta, outputs_text, stdout, waterfalls
 
@@ -384,4 +384,6 @@ def test_the_lessons_fetch_their_traces_back_from_jaeger(graded, lesson, languag
         drawn |= set(re.findall(r"trace ([0-9a-f]{32})", text))
     assert drawn, f"{lesson} ({who}): no waterfall drawn from Jaeger's answer"
     for trace_id in drawn:
-        assert wait_for_trace(jaeger, trace_id, timeout=5), f"{lesson} ({who}): Jaeger has no trace {trace_id}"
+        spans = wait_for_trace(jaeger, trace_id, timeout=5)
+        assert spans, f"{lesson} ({who}): Jaeger has no trace {trace_id}"
+        SUMMARY.append(f"{lesson} ({language}, {who}): trace {trace_id} read back from Jaeger, {len(spans)} span(s)")
