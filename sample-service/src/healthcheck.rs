@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::server::probe_addr;
+use crate::probe::probe_addr;
 
 /// How long the probe waits for an answer; Docker's own health-check timeout should be longer.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);

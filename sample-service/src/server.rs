@@ -14,7 +14,7 @@
 //! never be reached. A watchdog connects to the socket every second and reports a refusal, so the
 //! service can exit and be restarted by its supervisor.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
@@ -23,6 +23,7 @@ use std::time::Duration;
 use rouille::{Request, Response, Server};
 
 use crate::app::App;
+use crate::probe::probe_addr;
 
 /// How long the accept loop waits for a request before it looks at the stop flag again.
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
@@ -136,17 +137,6 @@ fn watch(probe: SocketAddr, stop: &AtomicBool, on_listener_closed: impl FnOnce()
     }
 }
 
-/// The address that reaches a socket listening on `listen` from this host: an unspecified
-/// address (`0.0.0.0`, `::`) is reached on loopback.
-pub fn probe_addr(listen: SocketAddr) -> SocketAddr {
-    let ip = match listen.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    SocketAddr::new(ip, listen.port())
-}
-
 /// A server accepting requests.
 pub struct RunningServer {
     stop: Arc<AtomicBool>,
@@ -173,26 +163,5 @@ impl RunningServer {
             Ok(()) => StopOutcome::Drained,
             Err(_) => StopOutcome::GraceExpired,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_unspecified_address_is_probed_on_loopback() {
-        assert_eq!(
-            probe_addr("0.0.0.0:5000".parse().unwrap()),
-            "127.0.0.1:5000".parse().unwrap()
-        );
-        assert_eq!(
-            probe_addr("[::]:80".parse().unwrap()),
-            "[::1]:80".parse().unwrap()
-        );
-        assert_eq!(
-            probe_addr("10.0.0.7:5000".parse().unwrap()),
-            "10.0.0.7:5000".parse().unwrap()
-        );
     }
 }
