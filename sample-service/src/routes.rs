@@ -8,8 +8,8 @@ use opentelemetry::trace::Tracer;
 use rouille::{Request, Response};
 
 use crate::downstream::{CallError, Downstream};
-use crate::http_tracing::attributes::MatchedRoute;
 use crate::matched_route;
+use crate::matched_route::MatchedRoute;
 use crate::order::{Calls, Orders};
 use crate::telemetry::SharedTracer;
 

@@ -25,6 +25,8 @@ use opentelemetry_semantic_conventions::attribute::{
 };
 use rouille::Request;
 
+use crate::matched_route::MatchedRoute;
+
 /// A request method as the conventions see it: one of the registered methods, or `_OTHER`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -60,26 +62,6 @@ impl Method {
             Method::Other => "HTTP",
         }
     }
-}
-
-/// A route the server matched: its template (`/users/{id}`, not `/users/42`), as `http.route`
-/// wants it, and the name of the span of a `GET` to it (`GET /users/{id}`), written out by the
-/// router with [`matched_route!`](crate::matched_route) so that the common case formats nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MatchedRoute {
-    pub template: &'static str,
-    pub get_span_name: &'static str,
-}
-
-/// The [`MatchedRoute`] of `$template`, its `GET` span name joined at compile time.
-#[macro_export]
-macro_rules! matched_route {
-    ($template:literal) => {
-        $crate::http_tracing::attributes::MatchedRoute {
-            template: $template,
-            get_span_name: concat!("GET ", $template),
-        }
-    };
 }
 
 /// `GET /` when a route matched, just `GET` when none did (the conventions' naming).

@@ -30,9 +30,10 @@ use opentelemetry_semantic_conventions::attribute::{
 };
 use rouille::{Request, Response};
 
+use crate::matched_route::MatchedRoute;
 use crate::propagation::{traceparent, Propagation, TRACEPARENT, TRACESTATE};
 use crate::telemetry::SharedTracer;
-use attributes::{request_attributes, span_name, MatchedRoute, Method};
+use attributes::{request_attributes, span_name, Method};
 
 /// The response header that carries the server span's context back to the caller.
 pub const TRACE_RESPONSE_HEADER: &str = "traceresponse";
