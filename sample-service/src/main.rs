@@ -1,4 +1,5 @@
-//! `sample-service`: serves `GET /` with tracing, until SIGTERM or SIGINT.
+//! `sample-service`: serves its routes (`GET /`, `/healthz`, `/chain`, `/order`: see `routes.rs`)
+//! with tracing, until SIGTERM or SIGINT.
 //! `sample-service --healthcheck`: asks a running one for `/healthz` (for container health checks).
 //!
 //! Configuration comes from the environment (`--help` lists every variable); every error ends

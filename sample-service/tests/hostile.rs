@@ -53,9 +53,9 @@ fn slow_bodies_hold_the_proxy_not_the_service_and_are_cut_off() {
     let mut service = quiet_service();
     let proxy = Proxy::start(service.port);
     let port = proxy.port;
-    // More slow clients than the service has worker threads: each sends 2 KB of a 60 KB body,
-    // then nothing.
-    let slow: Vec<_> = (0..24)
+    // More slow clients than the service has worker threads (however many cores this machine
+    // has): each sends 2 KB of a 60 KB body, then nothing.
+    let slow: Vec<_> = (0..sample_service::config::worker_threads() + 8)
         .map(|_| {
             thread::spawn(move || {
                 let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
