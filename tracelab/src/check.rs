@@ -520,7 +520,7 @@ impl Checklist {
     }
 
     fn report_html_at(&self, step: u32) -> String {
-        let mut html = crate::waterfall::escape(&self.summary());
+        let mut html = crate::html::escape(&self.summary());
         if let Some((exercise, step)) = self.hint_step(step) {
             let _ = write!(html, "\n{}", exercise.hint_html(step));
         }
@@ -675,7 +675,7 @@ mod tests {
             name: name.into(),
             service: "example".into(),
             scope: "example".into(),
-            kind: "internal".into(),
+            kind: crate::model::Kind::Internal,
             start_ns: 0,
             end_ns: 1,
             error: None,

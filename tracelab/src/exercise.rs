@@ -133,11 +133,11 @@ impl Exercise {
         self.hint_parts(step)
             .into_iter()
             .map(|part| match part {
-                HintPart::Text(text) => crate::waterfall::escape(&text),
+                HintPart::Text(text) => crate::html::escape(&text),
                 HintPart::Link { text, target } => format!(
                     "<a href=\"{}\">«{}»</a>",
-                    crate::waterfall::escape(&target),
-                    crate::waterfall::escape(&text)
+                    crate::html::escape(&target),
+                    crate::html::escape(&text)
                 ),
             })
             .collect()

@@ -17,11 +17,10 @@ use std::fmt;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
-use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, TracesData};
+use opentelemetry_proto::tonic::trace::v1::TracesData;
 use serde::Deserialize;
 
-use crate::model::{event_text, TraceSpan};
+use crate::model::TraceSpan;
 use crate::tr;
 
 /// Where Jaeger's UI and query API listen when started as the lab describes.
@@ -264,7 +263,7 @@ fn parse_answer(body: &str) -> Result<Vec<TraceSpan>, String> {
         let mut value = value.map_err(|err| err.to_string())?;
         accept_what_the_collector_writes(&mut value);
         let envelope: Envelope = serde_json::from_value(value).map_err(|err| err.to_string())?;
-        spans.extend(into_model(envelope.result));
+        spans.extend(TraceSpan::all_from_otlp(envelope.result));
     }
     Ok(spans)
 }
@@ -310,111 +309,6 @@ fn accept_what_the_collector_writes(value: &mut serde_json::Value) {
         Value::Array(items) => items.iter_mut().for_each(accept_what_the_collector_writes),
         _ => {}
     }
-}
-
-fn into_model(traces: TracesData) -> Vec<TraceSpan> {
-    let mut spans = Vec::new();
-    for resource_spans in traces.resource_spans {
-        let service = resource_spans
-            .resource
-            .as_ref()
-            .and_then(|resource| attribute(&resource.attributes, "service.name"))
-            .unwrap_or_else(|| "unknown_service".to_owned());
-        for scope_spans in resource_spans.scope_spans {
-            let scope = scope_spans
-                .scope
-                .map(|scope| scope.name)
-                .unwrap_or_default();
-            for span in scope_spans.spans {
-                let status = span.status.unwrap_or_default();
-                let kind = SpanKind::try_from(span.kind).unwrap_or(SpanKind::Unspecified);
-                spans.push(TraceSpan {
-                    trace_id: hex(&span.trace_id),
-                    span_id: hex(&span.span_id),
-                    parent_id: (!span.parent_span_id.is_empty()).then(|| hex(&span.parent_span_id)),
-                    name: span.name,
-                    service: service.clone(),
-                    scope: scope.clone(),
-                    kind: kind_name(kind).to_owned(),
-                    start_ns: u128::from(span.start_time_unix_nano),
-                    end_ns: u128::from(span.end_time_unix_nano),
-                    error: (status.code == StatusCode::Error as i32).then_some(status.message),
-                    attributes: span
-                        .attributes
-                        .iter()
-                        .map(|kv| (kv.key.clone(), value_text(kv.value.as_ref())))
-                        .collect(),
-                    events: span
-                        .events
-                        .iter()
-                        .map(|event| {
-                            event_text(
-                                &event.name,
-                                event
-                                    .attributes
-                                    .iter()
-                                    .map(|kv| (kv.key.clone(), value_text(kv.value.as_ref()))),
-                            )
-                        })
-                        .collect(),
-                });
-            }
-        }
-    }
-    spans
-}
-
-fn attribute(attributes: &[KeyValue], key: &str) -> Option<String> {
-    attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .map(|kv| value_text(kv.value.as_ref()))
-}
-
-/// An attribute value as the SDK's `Value` prints it: text bare, numbers and booleans as
-/// written, arrays in brackets.
-fn value_text(value: Option<&AnyValue>) -> String {
-    use any_value::Value;
-    match value.and_then(|value| value.value.as_ref()) {
-        None => String::new(),
-        Some(Value::StringValue(text)) => text.clone(),
-        Some(Value::BoolValue(flag)) => flag.to_string(),
-        Some(Value::IntValue(number)) => number.to_string(),
-        Some(Value::DoubleValue(number)) => number.to_string(),
-        Some(Value::ArrayValue(array)) => format!(
-            "[{}]",
-            array
-                .values
-                .iter()
-                .map(|item| value_text(Some(item)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Some(Value::KvlistValue(list)) => format!(
-            "{{{}}}",
-            list.values
-                .iter()
-                .map(|kv| format!("{}: {}", kv.key, value_text(kv.value.as_ref())))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Some(Value::BytesValue(bytes)) => format!("{} bytes", bytes.len()),
-        Some(other) => format!("{other:?}"),
-    }
-}
-
-fn kind_name(kind: SpanKind) -> &'static str {
-    match kind {
-        SpanKind::Server => "server",
-        SpanKind::Client => "client",
-        SpanKind::Producer => "producer",
-        SpanKind::Consumer => "consumer",
-        SpanKind::Internal | SpanKind::Unspecified => "internal",
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

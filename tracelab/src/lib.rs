@@ -13,6 +13,7 @@
 pub mod check;
 pub mod critical_path;
 pub mod exercise;
+mod html;
 pub mod jaeger;
 pub mod lang;
 pub mod lessons;

@@ -1,10 +1,77 @@
 //! One span as the waterfall draws it, whether it came from the SDK's in-memory exporter or from
-//! Jaeger.
+//! Jaeger (OTLP JSON): the one conversion from each source is here.
 
+use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanId, SpanKind, Status};
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind as OtlpSpanKind;
+use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
+use opentelemetry_proto::tonic::trace::v1::TracesData;
 use opentelemetry_sdk::trace::SpanData;
+
+/// What a span stands for in its trace: OpenTelemetry's span kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Internal,
+    Server,
+    Client,
+    Producer,
+    Consumer,
+}
+
+impl Kind {
+    /// `internal`, `server`, `client`, `producer` or `consumer`, as the waterfall writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Internal => "internal",
+            Kind::Server => "server",
+            Kind::Client => "client",
+            Kind::Producer => "producer",
+            Kind::Consumer => "consumer",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `span.kind == "client"` reads as the waterfall writes it (the notebooks compare that way).
+impl PartialEq<&str> for Kind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<&SpanKind> for Kind {
+    fn from(kind: &SpanKind) -> Kind {
+        match kind {
+            SpanKind::Internal => Kind::Internal,
+            SpanKind::Server => Kind::Server,
+            SpanKind::Client => Kind::Client,
+            SpanKind::Producer => Kind::Producer,
+            SpanKind::Consumer => Kind::Consumer,
+        }
+    }
+}
+
+/// OTLP's kind; `UNSPECIFIED` (or a number OTLP does not define) is read as internal, the
+/// kind OpenTelemetry gives a span nobody gave one.
+impl From<i32> for Kind {
+    fn from(kind: i32) -> Kind {
+        match OtlpSpanKind::try_from(kind) {
+            Ok(OtlpSpanKind::Server) => Kind::Server,
+            Ok(OtlpSpanKind::Client) => Kind::Client,
+            Ok(OtlpSpanKind::Producer) => Kind::Producer,
+            Ok(OtlpSpanKind::Consumer) => Kind::Consumer,
+            Ok(OtlpSpanKind::Internal | OtlpSpanKind::Unspecified) | Err(_) => Kind::Internal,
+        }
+    }
+}
 
 /// A finished span, reduced to what a waterfall shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,8 +87,7 @@ pub struct TraceSpan {
     pub service: String,
     /// The name of the tracer that made it (the instrumentation scope), which is not the service.
     pub scope: String,
-    /// `server`, `client`, `internal`, `producer` or `consumer`.
-    pub kind: String,
+    pub kind: Kind,
     /// Nanoseconds since the Unix epoch.
     pub start_ns: u128,
     pub end_ns: u128,
@@ -44,7 +110,7 @@ impl TraceSpan {
             name: span.name.to_string(),
             service: service.to_owned(),
             scope: span.instrumentation_scope.name().to_owned(),
-            kind: kind_name(&span.span_kind).to_owned(),
+            kind: Kind::from(&span.span_kind),
             start_ns: unix_ns(span.start_time),
             end_ns: unix_ns(span.end_time),
             error: match &span.status {
@@ -80,27 +146,114 @@ impl TraceSpan {
             .collect()
     }
 
+    /// Every span of OTLP's `TracesData` (what Jaeger's query API answers), each with its resource's
+    /// `service.name`.
+    pub fn all_from_otlp(traces: TracesData) -> Vec<TraceSpan> {
+        let mut spans = Vec::new();
+        for resource_spans in traces.resource_spans {
+            let service = resource_spans
+                .resource
+                .as_ref()
+                .and_then(|resource| attribute(&resource.attributes, "service.name"))
+                .unwrap_or_else(|| "unknown_service".to_owned());
+            for scope_spans in resource_spans.scope_spans {
+                let scope = scope_spans
+                    .scope
+                    .map(|scope| scope.name)
+                    .unwrap_or_default();
+                for span in scope_spans.spans {
+                    let status = span.status.unwrap_or_default();
+                    spans.push(TraceSpan {
+                        trace_id: hex(&span.trace_id),
+                        span_id: hex(&span.span_id),
+                        parent_id: (!span.parent_span_id.is_empty())
+                            .then(|| hex(&span.parent_span_id)),
+                        name: span.name,
+                        service: service.clone(),
+                        scope: scope.clone(),
+                        kind: Kind::from(span.kind),
+                        start_ns: u128::from(span.start_time_unix_nano),
+                        end_ns: u128::from(span.end_time_unix_nano),
+                        error: (status.code == StatusCode::Error as i32).then_some(status.message),
+                        attributes: span
+                            .attributes
+                            .iter()
+                            .map(|kv| (kv.key.clone(), value_text(kv.value.as_ref())))
+                            .collect(),
+                        events: span
+                            .events
+                            .iter()
+                            .map(|event| {
+                                event_text(
+                                    &event.name,
+                                    event
+                                        .attributes
+                                        .iter()
+                                        .map(|kv| (kv.key.clone(), value_text(kv.value.as_ref()))),
+                                )
+                            })
+                            .collect(),
+                    });
+                }
+            }
+        }
+        spans
+    }
+
     pub fn duration_ns(&self) -> u128 {
         self.end_ns.saturating_sub(self.start_ns)
     }
 }
 
 /// An event as the tooltip lists it: `name (key = value, ...)`.
-pub(crate) fn event_text(name: &str, attributes: impl Iterator<Item = (String, String)>) -> String {
+fn event_text(name: &str, attributes: impl Iterator<Item = (String, String)>) -> String {
     let attributes: Vec<String> = attributes
         .map(|(key, value)| format!("{key} = {value}"))
         .collect();
     format!("{name} ({})", attributes.join(", "))
 }
 
-fn kind_name(kind: &SpanKind) -> &'static str {
-    match kind {
-        SpanKind::Server => "server",
-        SpanKind::Client => "client",
-        SpanKind::Producer => "producer",
-        SpanKind::Consumer => "consumer",
-        SpanKind::Internal => "internal",
+fn attribute(attributes: &[KeyValue], key: &str) -> Option<String> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .map(|kv| value_text(kv.value.as_ref()))
+}
+
+/// An attribute value as the SDK's `Value` prints it: text bare, numbers and booleans as
+/// written, arrays in brackets.
+fn value_text(value: Option<&AnyValue>) -> String {
+    use any_value::Value;
+    match value.and_then(|value| value.value.as_ref()) {
+        None => String::new(),
+        Some(Value::StringValue(text)) => text.clone(),
+        Some(Value::BoolValue(flag)) => flag.to_string(),
+        Some(Value::IntValue(number)) => number.to_string(),
+        Some(Value::DoubleValue(number)) => number.to_string(),
+        Some(Value::ArrayValue(array)) => format!(
+            "[{}]",
+            array
+                .values
+                .iter()
+                .map(|item| value_text(Some(item)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Some(Value::KvlistValue(list)) => format!(
+            "{{{}}}",
+            list.values
+                .iter()
+                .map(|kv| format!("{}: {}", kv.key, value_text(kv.value.as_ref())))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Some(Value::BytesValue(bytes)) => format!("{} bytes", bytes.len()),
+        Some(other) => format!("{other:?}"),
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn unix_ns(time: SystemTime) -> u128 {
@@ -135,7 +288,7 @@ pub(crate) fn test_span(
         name: name.into(),
         service: "frontend".into(),
         scope: "frontend".into(),
-        kind: "internal".into(),
+        kind: Kind::Internal,
         start_ns: start,
         end_ns: end,
         error: None,

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use opentelemetry_sdk::trace::SpanData;
 
 use crate::critical_path::CriticalPath;
+use crate::html::escape;
 use crate::model::{human_duration, TraceSpan};
 use crate::tr;
 
@@ -349,15 +350,6 @@ fn tooltip(span: &TraceSpan, orphan: bool) -> String {
         let _ = write!(text, "\n{event_label}: {event}");
     }
     text
-}
-
-/// Escapes text for SVG/HTML. Five replacements: no crate needed for this.
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 #[cfg(test)]

@@ -96,14 +96,14 @@ fn called_from(spans: &[TraceSpan], callee: &TraceSpan, caller: &str) -> Result<
                  with the request is the one from before the call's span.",
                 label(callee),
                 label(parent),
-                parent.kind.to_uppercase()
+                parent.kind.as_str().to_uppercase()
             ),
             pt: format!(
                 "o pai de {} é {}, um span {}, não o span CLIENT da chamada: o contexto enviado \
                  com a requisição é o de antes do span da chamada.",
                 label(callee),
                 label(parent),
-                parent.kind.to_uppercase()
+                parent.kind.as_str().to_uppercase()
             ),
         ))),
         Some(parent) => Err(CheckFailed(tr!(
