@@ -44,8 +44,15 @@ def render_template(template, values):
     """What the nginx image's entrypoint (20-envsubst-on-templates.sh) does with a template:
     `envsubst` with the names of the variables that are set, so that nginx's own `$name`s stay."""
     names = " ".join(f"${{{name}}}" for name in values)
-    rendered = subprocess.run(["envsubst", names], input=template, env={**os.environ, **values},
-                              capture_output=True, text=True, check=True, timeout=10)
+    rendered = subprocess.run(
+        ["envsubst", names],
+        input=template,
+        env={**os.environ, **values},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    )
     return rendered.stdout
 
 
@@ -62,16 +69,23 @@ def stack(jaeger, tmp_path_factory):
     processes, logs = [], []
     try:
         for name in ["backend", "app"]:
-            env = service_environment(name, {"jaeger:4318": jaeger_otlp, "backend:5000": f"127.0.0.1:{ports['backend']}"})
+            env = service_environment(
+                name, {"jaeger:4318": jaeger_otlp, "backend:5000": f"127.0.0.1:{ports['backend']}"}
+            )
             env.update(HOST="127.0.0.1", PORT=str(ports[name]))
             log = open(directory / f"{name}.log", "w")
             logs.append(log)
-            processes.append(subprocess.Popen([binary], env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT))
+            processes.append(
+                subprocess.Popen([binary], env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+            )
             wait_for_port(ports[name])
         proxy = COMPOSE["services"]["proxy"]["environment"]
         site = render_template(
             (DOCKER / "proxy" / "default.conf.template").read_text(),
-            {"PROXY_LISTEN_PORT": f"127.0.0.1:{ports['proxy']}", "UPSTREAM": proxy["UPSTREAM"].replace("app:5000", f"127.0.0.1:{ports['app']}")},
+            {
+                "PROXY_LISTEN_PORT": f"127.0.0.1:{ports['proxy']}",
+                "UPSTREAM": proxy["UPSTREAM"].replace("app:5000", f"127.0.0.1:{ports['app']}"),
+            },
         )
         (directory / "site.conf").write_text(site)
         # Around the project's site: one process, as this user, files here (the image's own
@@ -83,7 +97,11 @@ def stack(jaeger, tmp_path_factory):
             f"  fastcgi_temp_path {directory}/fastcgi;\n  uwsgi_temp_path {directory}/uwsgi;\n  scgi_temp_path {directory}/scgi;\n"
             f"  include {directory}/site.conf;\n}}\n"
         )
-        processes.append(subprocess.Popen([NGINX, "-p", str(directory), "-c", "nginx.conf"], stderr=subprocess.STDOUT, stdout=subprocess.DEVNULL))
+        processes.append(
+            subprocess.Popen(
+                [NGINX, "-p", str(directory), "-c", "nginx.conf"], stderr=subprocess.STDOUT, stdout=subprocess.DEVNULL
+            )
+        )
         wait_for_port(ports["proxy"])
         yield {"proxy": f"http://127.0.0.1:{ports['proxy']}", "jaeger": jaeger, "directory": directory}
     finally:
@@ -108,15 +126,20 @@ def the_whole_trace(stack, path, expected, headers=None):
     ids = TRACERESPONSE.match(response_headers.get("traceresponse", ""))
     assert ids, f"{path}: traceresponse {response_headers.get('traceresponse')!r}"
     trace_id, span_id = ids.groups()
-    spans = wait_for_trace(stack["jaeger"]["query"], trace_id,
-                           lambda spans: expected <= {(span["service"], span["name"]) for span in spans}, timeout=30)
+    spans = wait_for_trace(
+        stack["jaeger"]["query"],
+        trace_id,
+        lambda spans: expected <= {(span["service"], span["name"]) for span in spans},
+        timeout=30,
+    )
     seen = {(span["service"], span["name"]) for span in spans}
     assert expected <= seen, f"{path}: Jaeger has {sorted(seen)}, expected {sorted(expected)}"
     assert all(span["traceId"] == trace_id for span in spans)
     by_id = {span["spanId"]: span for span in spans}
     server = by_id.get(span_id)
-    assert server and server["kind"] == 2 and server["service"] == "service_example", \
+    assert server and server["kind"] == 2 and server["service"] == "service_example", (
         f"{path}: traceresponse names span {span_id}, the service's server span"
+    )
     return spans, by_id, server
 
 
@@ -151,7 +174,11 @@ def test_a_callers_trace_is_continued_through_nginx_and_both_services(stack):
     caller_trace, caller_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
     expected = {("service_example", "GET /chain"), ("backend", "GET /")}
     spans, by_id, server = the_whole_trace(
-        stack, "/chain", expected, headers={"traceparent": f"00-{caller_trace}-{caller_span}-01", "tracestate": "lab=nginx"})
+        stack,
+        "/chain",
+        expected,
+        headers={"traceparent": f"00-{caller_trace}-{caller_span}-01", "tracestate": "lab=nginx"},
+    )
     assert server["traceId"] == caller_trace and server["parentSpanId"] == caller_span
     assert all(span["parentSpanId"] in by_id for span in spans if span is not server)
     backend = next(span for span in spans if span["service"] == "backend" and span["kind"] == 2)

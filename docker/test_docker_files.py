@@ -36,8 +36,18 @@ def test_hadolint_finds_nothing(dockerfile):
 
 
 def test_checkov_passes_every_dockerfile():
-    result = run("checkov", "-d", "docker", "--framework", "dockerfile", "--compact", "--quiet",
-                 "--skip-download", "--output", "cli")
+    result = run(
+        "checkov",
+        "-d",
+        "docker",
+        "--framework",
+        "dockerfile",
+        "--compact",
+        "--quiet",
+        "--skip-download",
+        "--output",
+        "cli",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Failed checks: 0" in result.stdout, result.stdout
     assert "Passed checks:" in result.stdout, result.stdout
@@ -49,7 +59,9 @@ def test_compose_file_matches_the_compose_specification():
 
 
 def read_compose():
-    result = run("python", "-c", "import json, yaml, sys; print(json.dumps(yaml.safe_load(open('docker/compose.yaml'))))")
+    result = run(
+        "python", "-c", "import json, yaml, sys; print(json.dumps(yaml.safe_load(open('docker/compose.yaml'))))"
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -83,7 +95,9 @@ def test_the_stack_is_wired_as_the_lab_describes():
     assert f'JAEGER_IMAGE: &str = "{jaeger_tag}";' in client, "compose and tracelab pin one Jaeger"
     # Two instances of the service under two names, the first calling the second.
     assert services["app"]["environment"]["DOWNSTREAM_URL"] == "http://backend:5000/"
-    assert services["backend"]["environment"]["OTEL_SERVICE_NAME"] != services["app"]["environment"]["OTEL_SERVICE_NAME"]
+    assert (
+        services["backend"]["environment"]["OTEL_SERVICE_NAME"] != services["app"]["environment"]["OTEL_SERVICE_NAME"]
+    )
     assert "ports" not in services["backend"], "the backend is reached through the app only"
 
 

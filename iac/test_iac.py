@@ -54,12 +54,17 @@ def render(template, values):
 
 def hcl_files():
     result = subprocess.run(
-        [str(LINT_PYTHON), "-c",
-         "import hcl2, json, sys, pathlib\n"
-         "out = {p.name: hcl2.loads(p.read_text()) for p in sorted(pathlib.Path(sys.argv[1]).glob('*.tf'))}\n"
-         "print(json.dumps(out, default=str))",
-         str(IAC)],
-        capture_output=True, text=True, timeout=60,
+        [
+            str(LINT_PYTHON),
+            "-c",
+            "import hcl2, json, sys, pathlib\n"
+            "out = {p.name: hcl2.loads(p.read_text()) for p in sorted(pathlib.Path(sys.argv[1]).glob('*.tf'))}\n"
+            "print(json.dumps(out, default=str))",
+            str(IAC),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -78,7 +83,9 @@ def test_terraform_layout():
 def test_checkov_passes_with_only_reasoned_skips():
     result = subprocess.run(
         [lint_tool("checkov"), "-d", str(IAC), "--framework", "terraform", "--compact", "--quiet", "--skip-download"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Failed checks: 0" in result.stdout, result.stdout
@@ -86,7 +93,9 @@ def test_checkov_passes_with_only_reasoned_skips():
     for path in IAC.glob("*.tf"):
         for line in path.read_text().splitlines():
             if "checkov:skip=" in line:
-                assert re.search(r"checkov:skip=CKV2?_AWS_\d+:\S.{10,}", line), f"{path.name}: a skip without a reason: {line}"
+                assert re.search(r"checkov:skip=CKV2?_AWS_\d+:\S.{10,}", line), (
+                    f"{path.name}: a skip without a reason: {line}"
+                )
 
 
 def test_every_variable_is_declared_described_and_used():
@@ -121,7 +130,7 @@ def test_the_ami_comes_from_canonical():
 
 def test_main_passes_the_template_exactly_what_it_uses():
     main = (IAC / "main.tf").read_text()
-    passed = set(re.findall(r"^\s+(\w+)\s+=", main[main.index("templatefile("):main.index("})")], re.M))
+    passed = set(re.findall(r"^\s+(\w+)\s+=", main[main.index("templatefile(") : main.index("})")], re.M))
     assert passed == set(TEMPLATE_VALUES), passed
 
 
@@ -137,7 +146,9 @@ def test_the_rendered_cloud_config_is_valid(rendered):
         pytest.fail("cloud-init is not installed: apt-get install cloud-init (./lab test does it as root)")
     text = rendered.read_text()
     assert text.startswith("#cloud-config\n"), "#cloud-config must be the first line"
-    result = subprocess.run(["cloud-init", "schema", "--config-file", str(rendered)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["cloud-init", "schema", "--config-file", str(rendered)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Valid cloud-config" in result.stdout, result.stdout
 
@@ -157,7 +168,7 @@ def test_the_rendered_cloud_config_has_only_known_keys(rendered):
 
 def test_the_vm_runs_the_compose_file_rather_than_repeating_it(rendered):
     config = rendered.read_text()
-    assert "docker compose -f \"$repo/docker/compose.yaml\" up --build --detach jaeger proxy app backend" in config
+    assert 'docker compose -f "$repo/docker/compose.yaml" up --build --detach jaeger proxy app backend' in config
     assert "git clone --quiet --no-checkout 'https://example.org/rust-tracing-lab.git'" in config
     assert "commit='0123456789abcdef0123456789abcdef01234567'" in config
     assert 'git -C "$repo" checkout --quiet --detach "$commit"' in config
@@ -192,14 +203,14 @@ def test_the_vm_is_not_replaced_when_canonical_publishes_an_image():
 def test_the_subnet_is_in_a_zone_that_offers_the_instance_type():
     main = (IAC / "main.tf").read_text()
     assert 'data "aws_ec2_instance_type_offerings" "lab"' in main
-    subnets = main[main.index('data "aws_subnets" "default"'):]
+    subnets = main[main.index('data "aws_subnets" "default"') :]
     assert "data.aws_ec2_instance_type_offerings.lab.locations" in subnets[: subnets.index("\n}\n")]
     assert "subnet_id                   = sort(data.aws_subnets.default.ids)[0]" in main
 
 
 def test_jaeger_is_not_opened_to_the_internet_unless_asked():
     main = (IAC / "main.tf").read_text()
-    rule = main[main.index('resource "aws_vpc_security_group_ingress_rule" "jaeger_ui"'):]
+    rule = main[main.index('resource "aws_vpc_security_group_ingress_rule" "jaeger_ui"') :]
     rule = rule[: rule.index("\n}\n")]
     assert "precondition" in rule and "var.allow_jaeger_from_anywhere" in rule
 

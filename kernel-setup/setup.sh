@@ -99,8 +99,16 @@ warm_key() {
 
 check() {
     local missing=0 version
-    command -v cargo >/dev/null && say "ok       cargo: $(cargo --version)" || { say "MISSING  cargo: install Rust with rustup"; missing=1; }
-    command -v python3 >/dev/null && say "ok       python3: $(python3 --version 2>&1)" || { say "MISSING  python3"; missing=1; }
+    if command -v cargo >/dev/null; then
+        say "ok       cargo: $(cargo --version)"
+    else
+        say "MISSING  cargo: install Rust with rustup"; missing=1
+    fi
+    if command -v python3 >/dev/null; then
+        say "ok       python3: $(python3 --version 2>&1)"
+    else
+        say "MISSING  python3"; missing=1
+    fi
     version=$(installed_evcxr_version)
     if [ -n "$version" ] && version_at_least "$version" "$EVCXR_VERSION"; then
         say "ok       evcxr_jupyter $version"
@@ -112,8 +120,16 @@ check() {
     else
         say "MISSING  $VENV/ does not have the versions in kernel-setup/requirements.txt (with nbgrader's UI off)"; missing=1
     fi
-    kernel_registered && say "ok       Jupyter kernel 'rust' registered" || { say "MISSING  Jupyter kernel 'rust'"; missing=1; }
-    cache_configured && say "ok       evcxr cache on ($EVCXR_CONFIG_DIR/init.evcxr)" || { say "MISSING  evcxr cache setting in $EVCXR_CONFIG_DIR/init.evcxr"; missing=1; }
+    if kernel_registered; then
+        say "ok       Jupyter kernel 'rust' registered"
+    else
+        say "MISSING  Jupyter kernel 'rust'"; missing=1
+    fi
+    if cache_configured; then
+        say "ok       evcxr cache on ($EVCXR_CONFIG_DIR/init.evcxr)"
+    else
+        say "MISSING  evcxr cache setting in $EVCXR_CONFIG_DIR/init.evcxr"; missing=1
+    fi
     if [ -f "$WARM_STAMP" ] && [ "$(cat "$WARM_STAMP")" = "$(warm_key)" ] && [ -d "$WARM_DIR" ]; then
         say "ok       evcxr cache warm for the notebooks' dependencies"
     else

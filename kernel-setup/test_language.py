@@ -23,23 +23,25 @@ README_PAIRS = [("README.md", "README.pt-BR.md"), ("iac/README.md", "iac/README.
 
 
 def lab_language(**env):
-    return subprocess.run([SCRIPT], env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True,
-                          timeout=10)
+    return subprocess.run([SCRIPT], env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=10)
 
 
-@pytest.mark.parametrize("env, expected", [
-    ({}, "en"),
-    ({"LANG": "en_US.UTF-8"}, "en"),
-    ({"LANG": "pt_BR.UTF-8"}, "pt-BR"),
-    ({"LANG": "pt_PT.UTF-8"}, "pt-BR"),
-    ({"LANG": "C.UTF-8", "LC_MESSAGES": "pt_BR.UTF-8"}, "pt-BR"),
-    ({"LANG": "pt_BR.UTF-8", "LC_ALL": "C"}, "en"),
-    ({"LANG": "pt_BR.UTF-8", "LAB_LANG": "en"}, "en"),
-    ({"LAB_LANG": "pt-BR"}, "pt-BR"),
-    ({"LAB_LANG": "pt_BR"}, "pt-BR"),
-    ({"LAB_LANG": "pt"}, "pt-BR"),
-    ({"LAB_LANG": "", "LANG": "pt_BR.UTF-8"}, "pt-BR"),
-])
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({}, "en"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "pt_BR.UTF-8"}, "pt-BR"),
+        ({"LANG": "pt_PT.UTF-8"}, "pt-BR"),
+        ({"LANG": "C.UTF-8", "LC_MESSAGES": "pt_BR.UTF-8"}, "pt-BR"),
+        ({"LANG": "pt_BR.UTF-8", "LC_ALL": "C"}, "en"),
+        ({"LANG": "pt_BR.UTF-8", "LAB_LANG": "en"}, "en"),
+        ({"LAB_LANG": "pt-BR"}, "pt-BR"),
+        ({"LAB_LANG": "pt_BR"}, "pt-BR"),
+        ({"LAB_LANG": "pt"}, "pt-BR"),
+        ({"LAB_LANG": "", "LANG": "pt_BR.UTF-8"}, "pt-BR"),
+    ],
+)
 def test_the_language_comes_from_lab_lang_then_the_locale(env, expected):
     result = lab_language(**env)
     assert (result.returncode, result.stdout, result.stderr) == (0, expected + "\n", "")
@@ -52,10 +54,13 @@ def test_an_unknown_lab_lang_is_one_line_naming_it_and_what_is_expected():
     assert result.stderr == 'lab: LAB_LANG="fr" is not a language of this lab: expected en or pt-BR\n'
 
 
-@pytest.mark.parametrize("language, locale, run_all", [
-    ("en", "en", None),
-    ("pt-BR", "pt_BR", "Executar todas as células"),
-])
+@pytest.mark.parametrize(
+    "language, locale, run_all",
+    [
+        ("en", "en", None),
+        ("pt-BR", "pt_BR", "Executar todas as células"),
+    ],
+)
 def test_each_language_sets_a_locale_jupyterlab_has(language, locale, run_all):
     overrides = json.loads((HERE / "jupyterlab" / language / "overrides.json").read_text())
     assert overrides["@jupyterlab/translation-extension:plugin"] == {"locale": locale}

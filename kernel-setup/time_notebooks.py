@@ -26,7 +26,10 @@ def seconds(cell):
     start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
     if not (start and end):
         return None
-    parse = lambda stamp: datetime.fromisoformat(stamp.replace("Z", "+00:00"))  # noqa: E731
+
+    def parse(stamp):
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
     return (parse(end) - parse(start)).total_seconds()
 
 
@@ -35,7 +38,11 @@ def main():
     for path in paths:
         notebook = nbformat.read(path, as_version=4)
         client = NotebookClient(
-            notebook, kernel_name="rust", timeout=1800, allow_errors=True, record_timing=True,
+            notebook,
+            kernel_name="rust",
+            timeout=1800,
+            allow_errors=True,
+            record_timing=True,
             resources={"metadata": {"path": str(path.resolve().parent)}},
         )
         started = time.monotonic()
@@ -45,8 +52,11 @@ def main():
         first_dep = next((cell for cell in code if ":dep " in cell.source), None)
         errors = sum(1 for cell in code for output in cell.outputs if output.output_type == "error")
         dep_time = seconds(first_dep) if first_dep else None
-        print(f"{path.name}: first :dep cell {dep_time:.1f} s, whole notebook {total:.1f} s "
-              f"({len(code)} code cells, {errors} error outputs)", flush=True)
+        print(
+            f"{path.name}: first :dep cell {dep_time:.1f} s, whole notebook {total:.1f} s "
+            f"({len(code)} code cells, {errors} error outputs)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -70,7 +70,10 @@ def warm(notebook_dir, lines):
     notebook.metadata["kernelspec"] = {"name": "rust", "display_name": "Rust", "language": "rust"}
     notebook.cells.append(nbformat.v4.new_code_cell("\n".join(lines)))
     client = NotebookClient(
-        notebook, kernel_name="rust", timeout=1800, startup_timeout=120,
+        notebook,
+        kernel_name="rust",
+        timeout=1800,
+        startup_timeout=120,
         resources={"metadata": {"path": str(notebook_dir)}},
     )
     client.execute(env={**os.environ, "EVCXR_TMPDIR": str(folder)})
@@ -86,7 +89,9 @@ def main():
         return
     if EVCXR_CACHE.is_dir() and not all(warm_folder(lines).is_dir() for lines in sets):
         # Entries made in a folder that is gone would be served again as they are: start over.
-        print(f"kernel-setup:       emptying {EVCXR_CACHE}: its crates were compiled in folders since removed", flush=True)
+        print(
+            f"kernel-setup:       emptying {EVCXR_CACHE}: its crates were compiled in folders since removed", flush=True
+        )
         shutil.rmtree(EVCXR_CACHE)
         EVCXR_CACHE.mkdir()  # evcxr's `:cache`, at every kernel's start, needs the folder
     for lines, notebooks in sets.items():

@@ -63,6 +63,7 @@ def pytest_terminal_summary(terminalreporter):
 
 # ---------------------------------------------------------------- servers for the runs
 
+
 @contextlib.contextmanager
 def running_collector(directory, jaeger):
     """A real OpenTelemetry collector on loopback that logs every span and log record it receives
@@ -78,10 +79,31 @@ def running_collector(directory, jaeger):
     log_path = directory / "collector.log"
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [agent, "start", "--otlp-grpc-endpoint", f"127.0.0.1:{grpc}", "--otlp-http-endpoint", f"127.0.0.1:{http}",
-         "--exporters", "jaeger:otlp,drop:blackhole", "--exporters-traces", "jaeger",
-         "--exporters-logs", "drop", "--exporters-metrics", "drop", "--debug-log", "traces", "--debug-log", "logs", "--debug-log-verbosity", "detailed"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ROTEL_EXPORTER_JAEGER_ENDPOINT": jaeger["otlp_grpc"]},
+        [
+            agent,
+            "start",
+            "--otlp-grpc-endpoint",
+            f"127.0.0.1:{grpc}",
+            "--otlp-http-endpoint",
+            f"127.0.0.1:{http}",
+            "--exporters",
+            "jaeger:otlp,drop:blackhole",
+            "--exporters-traces",
+            "jaeger",
+            "--exporters-logs",
+            "drop",
+            "--exporters-metrics",
+            "drop",
+            "--debug-log",
+            "traces",
+            "--debug-log",
+            "logs",
+            "--debug-log-verbosity",
+            "detailed",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ROTEL_EXPORTER_JAEGER_ENDPOINT": jaeger["otlp_grpc"]},
     )
     try:
         wait_for_port(http)
@@ -113,8 +135,12 @@ def sample_service(collectors, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("sample-service") / "service.log"
     log = open(log_path, "w")
     env = {
-        **os.environ, "HOST": "127.0.0.1", "PORT": str(port), "OTEL_SERVICE_NAME": "service_example",
-        "OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": collectors["sample-service"]["endpoint"],
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "OTEL_SERVICE_NAME": "service_example",
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": collectors["sample-service"]["endpoint"],
     }
     process = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -156,8 +182,12 @@ def course_directory(root):
 
 def nbgrader(root, *args, env=None, timeout=3600):
     result = subprocess.run(
-        [str(VENV_BIN / "nbgrader"), *args], cwd=root, env=env or {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"},
-        capture_output=True, text=True, timeout=timeout,
+        [str(VENV_BIN / "nbgrader"), *args],
+        cwd=root,
+        env=env or {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
@@ -165,7 +195,11 @@ def nbgrader(root, *args, env=None, timeout=3600):
 
 def copy_cell(cell, tag):
     """A copy of `cell` without its nbgrader role, tagged with what the test put it there for."""
-    copy = nbformat.v4.new_code_cell(cell.source) if cell.cell_type == "code" else nbformat.v4.new_markdown_cell(cell.source)
+    copy = (
+        nbformat.v4.new_code_cell(cell.source)
+        if cell.cell_type == "code"
+        else nbformat.v4.new_markdown_cell(cell.source)
+    )
     copy.metadata["lab_test"] = tag
     return copy
 
@@ -195,7 +229,7 @@ def with_wrong_answers_and_one_exercise_done(student, solved, lesson):
             continue
         index = exercises[position]
         exercise = grade_id(cells[index])
-        between = [other for other in cells[index + 1:position] if other.cell_type == "code"]
+        between = [other for other in cells[index + 1 : position] if other.cell_type == "code"]
         wrongs = WRONG[lesson][exercise]
         for number, wrong in enumerate(wrongs):
             tag = {"exercise": exercise, "wrong": number}
@@ -212,7 +246,7 @@ def with_wrong_answers_and_one_exercise_done(student, solved, lesson):
     _, start, check = min((check - index, index, check) for check, index in exercises.items())
     redone = grade_id(cells[start])
     edited_cells.append(copy_cell(solutions[redone], {"again": redone}))
-    edited_cells += [copy_cell(other, {"again": redone}) for other in cells[start + 1:check + 1]]
+    edited_cells += [copy_cell(other, {"again": redone}) for other in cells[start + 1 : check + 1]]
     edited = nbformat.from_dict(json.loads(json.dumps(student)))
     edited.cells = edited_cells
     return edited, redone
@@ -231,13 +265,17 @@ def with_jaeger_gone(notebook):
     last = next(index for index in code if index >= first and "wait_for_trace(" in cells[index].source)
     fetching = [cells[index] for index in code if first <= index <= last]
     gone = f"http://127.0.0.1:{free_port()}"
-    away = [code_cell(
-        f'let lab_test_jaeger = std::env::var("JAEGER_QUERY_URL").unwrap();\n'
-        f'unsafe {{ std::env::set_var("JAEGER_QUERY_URL", "{gone}") }};', {"jaeger": gone})]
+    away = [
+        code_cell(
+            f'let lab_test_jaeger = std::env::var("JAEGER_QUERY_URL").unwrap();\n'
+            f'unsafe {{ std::env::set_var("JAEGER_QUERY_URL", "{gone}") }};',
+            {"jaeger": gone},
+        )
+    ]
     away += [copy_cell(cell, {"jaeger": gone}) for cell in fetching]
     back = [code_cell('unsafe { std::env::set_var("JAEGER_QUERY_URL", &lab_test_jaeger) };', {"jaeger-back": True})]
     back += [copy_cell(cell, {"jaeger-back": True}) for cell in fetching]
-    edited.cells = cells[:last + 1] + away + back + cells[last + 1:]
+    edited.cells = cells[: last + 1] + away + back + cells[last + 1 :]
     return edited
 
 
@@ -335,14 +373,17 @@ def graded(tmp_path_factory, collectors, jaeger, sample_service):
     scores = {}
     for language, root in roots.items():
         with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
-            for (lang, who, lesson) in submitted:
+            for lang, who, lesson in submitted:
                 if lang == language:
                     notebook = gradebook.find_submission_notebook(lesson, language, who)
                     scores[language, who, lesson] = {
-                        grade.name: (grade.score, grade.max_score, grade.needs_manual_grade) for grade in notebook.grades
+                        grade.name: (grade.score, grade.max_score, grade.needs_manual_grade)
+                        for grade in notebook.grades
                     }
     notebooks = {
-        (language, who, lesson): nbformat.read(roots[language] / "autograded" / who / language / f"{lesson}.ipynb", as_version=4)
+        (language, who, lesson): nbformat.read(
+            roots[language] / "autograded" / who / language / f"{lesson}.ipynb", as_version=4
+        )
         for (language, who, lesson) in submitted
     }
     return {"notebooks": notebooks, "scores": scores, "redone": redone, "collectors": collectors, "jaeger": jaeger}

@@ -14,10 +14,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import nbgrader_evcxr  # noqa: E402,F401  (lets nbgrader read the Rust kernel's error replies)
-from nbgrader.converters import GenerateAssignment  # noqa: E402
-from nbgrader.preprocessors import ClearSolutions  # noqa: E402
-from nbgrader_stubs import ClearSolutionsInTheLessonsLanguage  # noqa: E402
+from nbgrader.converters import GenerateAssignment
+from nbgrader.preprocessors import ClearSolutions
+
+import nbgrader_evcxr  # noqa: F401  (lets nbgrader read the Rust kernel's error replies)
+from nbgrader_stubs import ClearSolutionsInTheLessonsLanguage
 
 c = get_config()  # noqa: F821  (nbgrader defines it)
 

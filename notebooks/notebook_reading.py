@@ -65,7 +65,8 @@ def cell_with(notebook, text, tag=None):
     """The first code cell whose source holds `text` (and, given `tag`, that a test added with
     that tag), as graded."""
     return next(
-        cell for cell in notebook.cells
+        cell
+        for cell in notebook.cells
         if cell.cell_type == "code" and text in cell.source and (tag is None or cell.metadata.get("lab_test") == tag)
     )
 
@@ -77,7 +78,11 @@ def waterfalls(notebook):
 def failures(cell):
     """Error outputs and panics of a cell: what no cell of a lesson may show."""
     found = [f"{o.get('ename')}: {o.get('evalue')}" for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-    found += [o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and "panicked at" in o.get("text", "")]
+    found += [
+        o.get("text", "")
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream" and "panicked at" in o.get("text", "")
+    ]
     return found
 
 

@@ -43,16 +43,22 @@ def test_the_student_stub_is_in_the_lessons_language():
 
 
 def test_every_lesson_exists_in_every_language_with_the_same_code():
-    names = {language: sorted(p.name for p in (NOTEBOOKS / "solved" / language).glob("*.ipynb")) for language in LANGUAGES}
+    names = {
+        language: sorted(p.name for p in (NOTEBOOKS / "solved" / language).glob("*.ipynb")) for language in LANGUAGES
+    }
     for language in LANGUAGES:
         assert names[language] == names["en"], f"solved/{language} has {names[language]}, solved/en {names['en']}"
     for name in names["en"]:
         english = nbformat.read(NOTEBOOKS / "solved" / "en" / name, as_version=4).cells
         for language in LANGUAGES[1:]:
             other = nbformat.read(NOTEBOOKS / "solved" / language / name, as_version=4).cells
-            assert [c.cell_type for c in other] == [c.cell_type for c in english], f"{language}/{name}: the cells differ"
-            for index, (a, b) in enumerate(zip(english, other)):
-                assert nbgrader_meta(a) == nbgrader_meta(b), f"{language}/{name} cell {index}: nbgrader metadata differs"
+            assert [c.cell_type for c in other] == [c.cell_type for c in english], (
+                f"{language}/{name}: the cells differ"
+            )
+            for index, (a, b) in enumerate(zip(english, other, strict=True)):
+                assert nbgrader_meta(a) == nbgrader_meta(b), (
+                    f"{language}/{name} cell {index}: nbgrader metadata differs"
+                )
                 if a.cell_type == "code":
                     assert code_without_prose(b.source) == code_without_prose(a.source), (
                         f"{language}/{name} cell {index}: the code differs from the English lesson's, "
@@ -66,7 +72,10 @@ def run_notebook(path, edit=None):
     if edit:
         edit(notebook)
     client = NotebookClient(
-        notebook, kernel_name="rust", timeout=CELL_TIMEOUT_S, startup_timeout=120,
+        notebook,
+        kernel_name="rust",
+        timeout=CELL_TIMEOUT_S,
+        startup_timeout=120,
         resources={"metadata": {"path": str(path.parent)}},
     )
     try:
@@ -79,7 +88,7 @@ def run_notebook(path, edit=None):
 def test_a_failing_check_of_the_lesson_stops_the_notebook():
     def expect_another_span(notebook):
         check_cell = next(c for c in notebook.cells if grade_id(c) == "check-nested-spans")
-        check_cell.source = 'tracelab::lesson01::check_lesson(&spans[..0]);'
+        check_cell.source = "tracelab::lesson01::check_lesson(&spans[..0]);"
 
     with pytest.raises(AssertionError, match='no span named \\\\?"test_span_01\\\\?" was captured'):
         run_notebook(NOTEBOOKS / "solved" / "en" / "01-nested-spans-to-stdout.ipynb", edit=expect_another_span)
@@ -121,8 +130,10 @@ def test_every_code_cell_is_introduced_and_every_exercise_is_checked(language):
             )
             if is_exercise(cell):
                 exercises += 1
-                assert "// BEGIN SOLUTION" in cell.source and "// END SOLUTION" in cell.source, f"{path.name}: {grade_id(cell)}"
-                checks = [c for c in cells[index + 1:] if grade_id(c) == f"{grade_id(cell)}-check"]
+                assert "// BEGIN SOLUTION" in cell.source and "// END SOLUTION" in cell.source, (
+                    f"{path.name}: {grade_id(cell)}"
+                )
+                checks = [c for c in cells[index + 1 :] if grade_id(c) == f"{grade_id(cell)}-check"]
                 assert len(checks) == 1, f"{path.name}: {grade_id(cell)} has no check cell after it"
                 # A check cell is a line or two that names what it checks.
                 assert len(checks[0].source.strip().splitlines()) <= 2, f"{path.name}: {grade_id(cell)}-check is long"
@@ -159,6 +170,15 @@ def test_notebook_03_names_the_services_files_as_they_are():
     named = re.findall(r"^\| `(src/[^`]+)` \|", table, re.M)
     assert named, table
     for path in named:
-        assert (REPO / "sample-service" / path).exists(), f"notebook 03 names sample-service/{path}, which does not exist"
-    modules = {path.name for path in (REPO / "sample-service" / "src").iterdir()} - {"lib.rs", "main.rs", "healthcheck.rs", "signals.rs"}
-    assert {path.split("/")[1] for path in named} == modules, "a module of the service is missing from notebook 03's table"
+        assert (REPO / "sample-service" / path).exists(), (
+            f"notebook 03 names sample-service/{path}, which does not exist"
+        )
+    modules = {path.name for path in (REPO / "sample-service" / "src").iterdir()} - {
+        "lib.rs",
+        "main.rs",
+        "healthcheck.rs",
+        "signals.rs",
+    }
+    assert {path.split("/")[1] for path in named} == modules, (
+        "a module of the service is missing from notebook 03's table"
+    )

@@ -3,7 +3,6 @@ and a first hint for every exercise and no answer; each exercise's usual wrong a
 the right symptom, and the hints change on the second and third failed run; the answer itself is
 never told, in the text, the hints, tracelab's messages or what the first Run All prints."""
 
-import re
 from pathlib import Path
 
 import nbformat
@@ -34,12 +33,16 @@ def exercises(language, version, lesson):
 def test_every_exercise_has_wrong_answers_that_fit_its_cell():
     for lesson in LESSONS:
         cells = {grade_id(cell): cell for cell in exercises("en", "solved", lesson)}
-        assert set(WRONG.get(lesson, {})) == set(cells), f"{lesson}: wrong answers for {sorted(WRONG.get(lesson, {}))}, exercises {sorted(cells)}"
+        assert set(WRONG.get(lesson, {})) == set(cells), (
+            f"{lesson}: wrong answers for {sorted(WRONG.get(lesson, {}))}, exercises {sorted(cells)}"
+        )
         for exercise, wrongs in WRONG[lesson].items():
             assert wrongs, f"{lesson} {exercise}: no wrong answer"
             for wrong in wrongs:
                 assert len(wrong.code) == solution_regions(cells[exercise].source), f"{lesson} {exercise}: {wrong.name}"
-                assert set(wrong.says) == set(LANGUAGES) and all(wrong.says.values()), f"{lesson} {exercise}: {wrong.name}"
+                assert set(wrong.says) == set(LANGUAGES) and all(wrong.says.values()), (
+                    f"{lesson} {exercise}: {wrong.name}"
+                )
 
 
 def test_at_least_half_the_exercises_need_more_than_three_lines():
@@ -69,12 +72,16 @@ def test_the_first_run_all_shows_symptoms_and_first_hints_and_one_exercise_gets_
             report, passed = check_report(cell)
             assert passed is False, f"{lesson}: {grade_id(cell)} passed on the stub:\n{report}"
             assert first_failure(report), f"{lesson}: {grade_id(cell)} said no symptom:\n{report}"
-            assert hint(report).startswith(words["hint"].format(1)), f"{lesson}: {grade_id(cell)} gave no first hint:\n{report}"
+            assert hint(report).startswith(words["hint"].format(1)), (
+                f"{lesson}: {grade_id(cell)} gave no first hint:\n{report}"
+            )
     assert exercise_checks >= 2, f"{lesson}: {exercise_checks} exercise checks"
     redone = [(cell, tag) for cell, tag in added(notebook) if "again" in tag and check_report(cell)[0] is not None]
     assert redone, f"{lesson}: the redone exercise {graded['redone'][language, lesson]} showed no check"
     report, passed = check_report(redone[-1][0])
-    assert passed and words["done"] in report, f"{lesson}: {redone[-1][1]['again']} with its solution still fails:\n{report}"
+    assert passed and words["done"] in report, (
+        f"{lesson}: {redone[-1][1]['again']} with its solution still fails:\n{report}"
+    )
     # nbgrader: the exercises score 0, the lesson's own check its points, a written answer waits for
     # its grader.
     for name, (score, most, manual) in graded["scores"][language, "student", lesson].items():
@@ -101,13 +108,17 @@ def test_each_wrong_answer_fails_with_its_symptom_and_the_hints_change(graded, l
         report, passed = check_report(cell)
         assert report is not None, f"{where}: no report"
         assert passed is False, f"{where}: the check passed:\n{report}"
-        assert wrong.says[language] in first_failure(report), f"{where}: the first ✘ is not the symptom {wrong.says[language]!r}:\n{report}"
+        assert wrong.says[language] in first_failure(report), (
+            f"{where}: the first ✘ is not the symptom {wrong.says[language]!r}:\n{report}"
+        )
         assert hint(report).startswith(words["hint"].format(tag["run"])), f"{where}: not hint {tag['run']}:\n{report}"
         seen.add((tag["exercise"], tag["wrong"], tag["run"]))
     for exercise, wrongs in WRONG[lesson].items():
         for number in range(len(wrongs)):
             runs = [1, 2, 3] if number == 0 else [1]
-            assert all((exercise, number, run) in seen for run in runs), f"{lesson} {exercise}: wrong answer {number} was not checked"
+            assert all((exercise, number, run) in seen for run in runs), (
+                f"{lesson} {exercise}: wrong answer {number} was not checked"
+            )
 
 
 def tracelab_messages():
@@ -146,7 +157,14 @@ def test_no_solution_line_is_told_before_the_exercise_is_done(graded, language):
         )
         for cell in exercises(language, "solved", lesson):
             for line in solution_lines(cell.source):
-                places = [name for name, found in [("the text", any(line in text for text in told)), ("the output", line in printed)] if found]
+                places = [
+                    name
+                    for name, found in [
+                        ("the text", any(line in text for text in told)),
+                        ("the output", line in printed),
+                    ]
+                    if found
+                ]
                 if places:
                     leaks.append(f"{lesson} {grade_id(cell)}: {line!r} in {' and '.join(places)}")
     assert not leaks, "solution lines told before the exercise is done:\n" + "\n".join(leaks)
@@ -154,10 +172,12 @@ def test_no_solution_line_is_told_before_the_exercise_is_done(graded, language):
 
 def test_the_answer_line_detector_finds_a_line_told_in_markdown(tmp_path):
     """The leak test's own parts catch a solution line written in a markdown cell or a string."""
-    source = 'let mut x = 0;\n// BEGIN SOLUTION\nx = answer(41) + 1;\n}\n// END SOLUTION\n'
+    source = "let mut x = 0;\n// BEGIN SOLUTION\nx = answer(41) + 1;\n}\n// END SOLUTION\n"
     lines = solution_lines(source)
     assert lines == ["x = answer(41) + 1;"]
     markdown = "Write `x = answer(41) + 1;` in the cell."
     assert any(line in markdown for line in lines)
-    assert any(line in text for line in lines for text in string_literals('tr!("set x = answer(41) \\\n   + 1; there")'))
+    assert any(
+        line in text for line in lines for text in string_literals('tr!("set x = answer(41) \\\n   + 1; there")')
+    )
     assert Path(__file__).exists()

@@ -10,7 +10,16 @@ import pytest
 
 from conftest import JAEGER_GONE, LANGUAGES, OTHER_SEEDS, SHOP, SUMMARY, WORDS
 from loopback_servers import get_json, wait_for_trace
-from notebook_reading import cell_with, check_report, failures, grade_id, nbgrader_meta, outputs_text, stdout, waterfalls
+from notebook_reading import (
+    cell_with,
+    check_report,
+    failures,
+    grade_id,
+    nbgrader_meta,
+    outputs_text,
+    stdout,
+    waterfalls,
+)
 
 # What the lessons print, draw and send that the Portuguese lessons say in Portuguese: each English
 # text (or pattern) the tests look for, and what the Portuguese lesson shows in its place. Names of
@@ -36,8 +45,9 @@ PORTUGUESE = {
     'delivered; Jaeger lists the service "loja_da_ana": true': 'entregues; o Jaeger lista o serviço "loja_da_ana": true',
     "Jaeger has the trace under {service}, and lists the service": "o Jaeger tem o trace sob {service}, e lista o serviço",
     # 03
-    "server span: trace 4bf92f3577b34da6a3ce929d0e0e4736  parent 00f067aa0ba902b7":
-        "span de servidor: trace 4bf92f3577b34da6a3ce929d0e0e4736  pai 00f067aa0ba902b7",
+    "server span: trace 4bf92f3577b34da6a3ce929d0e0e4736  parent 00f067aa0ba902b7": (
+        "span de servidor: trace 4bf92f3577b34da6a3ce929d0e0e4736  pai 00f067aa0ba902b7"
+    ),
     "GET /team/ana -> 200 ana is on the team": "GET /team/ana -> 200 ana está no time",
     # 04
     "7 span(s) in 1 trace(s)": "7 span(s) em 1 trace(s)",
@@ -82,9 +92,13 @@ def assert_solved_lesson_passes(graded, lesson, language, who="solved"):
         if nbgrader_meta(cell).get("grade") and cell.cell_type == "code":
             report, passed = check_report(cell)
             assert passed, f"{lesson} ({language}, {who}): {grade_id(cell)} did not pass:\n{report}"
-            assert WORDS[language]["check"] in report, f"{lesson} ({language}): {grade_id(cell)} spoke another language:\n{report}"
+            assert WORDS[language]["check"] in report, (
+                f"{lesson} ({language}): {grade_id(cell)} spoke another language:\n{report}"
+            )
     scores = graded["scores"][language, who, lesson]
-    assert scores and all(manual or score == most for score, most, manual in scores.values()), f"{lesson} ({language}): {scores}"
+    assert scores and all(manual or score == most for score, most, manual in scores.values()), (
+        f"{lesson} ({language}): {scores}"
+    )
     return notebook
 
 
@@ -139,20 +153,25 @@ def test_01_prints_nested_spans_draws_them_and_reads_a_tree_from_its_ids(graded,
     assert "SRE and DevOps work together!!!" in out
     # The STDOUT exporter printed both spans, the inner one first (it ends first).
     assert out.index("test_span_02") < out.index("test_span_01"), out
-    assert "Name         : \"example_tracing\"" in out, "the instrumentation scope is the tracer's name"
+    assert 'Name         : "example_tracing"' in out, "the instrumentation scope is the tracer's name"
     # The id table: both spans in one trace, the inner one's parent is the outer one.
-    matches = re.findall(said(language, r"^(test_span_0[12])\s+trace (\w{32})\s+span (\w{16})\s+parent (\w{16})$"), out, re.M)
+    matches = re.findall(
+        said(language, r"^(test_span_0[12])\s+trace (\w{32})\s+span (\w{16})\s+parent (\w{16})$"), out, re.M
+    )
     rows = {name: (trace, span, parent) for name, trace, span, parent in matches}
     assert set(rows) == {"test_span_01", "test_span_02"}, out
     assert rows["test_span_01"][0] == rows["test_span_02"][0]
     assert rows["test_span_02"][2] == rows["test_span_01"][1]
     # The build's six spans went to STDOUT, `build` last: it ends last.
     steps = ["fetch", "compile", "test", "package", "publish"]
-    assert all(out.index(f"Name         : {step}\n") < out.rindex("Name         : build\n") for step in steps), out[-3000:]
+    build_last = all(out.index(f"Name         : {step}\n") < out.rindex("Name         : build\n") for step in steps)
+    assert build_last, out[-3000:]
     pictures = waterfalls(notebook)
     assert len(pictures) == 2 and "test_span_01" in pictures[0] and "test_span_02" in pictures[0]
     assert said(language, "tracer (instrumentation scope): example_tracing") in pictures[0]
-    assert all(name in pictures[1] for name in ["test_span_03", "reserve_stock", "charge_card", "publish"]), "the last waterfall"
+    assert all(name in pictures[1] for name in ["test_span_03", "reserve_stock", "charge_card", "publish"]), (
+        "the last waterfall"
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -169,7 +188,10 @@ def test_02_exports_to_a_real_collector_and_ends_spans_by_hand(graded, language)
     sent = re.search(said(language, "in Jaeger's UI: ") + re.escape(jaeger) + r"/trace/([0-9a-f]{32})", out)
     assert sent, out
     stored = wait_for_trace(jaeger, sent.group(1), lambda spans: len(spans) >= 2)
-    assert {(span["name"], span["service"]) for span in stored} == {("test_span_01", "example_exporter"), ("test_span_02", "example_exporter")}
+    assert {(span["name"], span["service"]) for span in stored} == {
+        ("test_span_01", "example_exporter"),
+        ("test_span_02", "example_exporter"),
+    }
     by_name = {span["name"]: span for span in stored}
     assert by_name["test_span_02"]["parentSpanId"] == by_name["test_span_01"]["spanId"], stored
     drawn = outputs_text(cell_with(notebook, "jaeger.wait_for_trace(sent_trace_id"))
@@ -179,7 +201,8 @@ def test_02_exports_to_a_real_collector_and_ends_spans_by_hand(graded, language)
     assert said(language, 'delivered; Jaeger lists the service "loja_da_ana": true') in out
     assert "loja_da_ana" in get_json(f"{jaeger}/api/v3/services")[1]["services"]
     in_jaeger = re.escape(said(language, "Jaeger has the trace under {service}, and lists the service")).replace(
-        re.escape("{service}"), r"(lab-check-[0-9a-f]{4})")
+        re.escape("{service}"), r"(lab-check-[0-9a-f]{4})"
+    )
     checked = re.search("✔ " + in_jaeger, out)
     assert checked, out
     assert checked.group(1) in get_json(f"{jaeger}/api/v3/services")[1]["services"], "the check's own service"
@@ -189,10 +212,14 @@ def test_02_exports_to_a_real_collector_and_ends_spans_by_hand(graded, language)
     gone = [cell for cell in student.cells if "jaeger" in cell.metadata.get("lab_test", {})]
     assert gone, "the student version met a Jaeger that does not answer"
     told = "".join(outputs_text(cell) for cell in gone)
-    assert said(language, "Jaeger is not reachable") in told and "docker run --rm --name jaeger -d -p 16686:16686" in told, told
+    assert (
+        said(language, "Jaeger is not reachable") in told and "docker run --rm --name jaeger -d -p 16686:16686" in told
+    ), told
     assert re.search(re.escape(gone[0].metadata["lab_test"]["jaeger"]) + r"/api/v3/traces/[0-9a-f]{32} \(", told), told
     back = "".join(outputs_text(cell) for cell in student.cells if "jaeger-back" in cell.metadata.get("lab_test", {}))
-    assert said(language, "Jaeger is not reachable") not in back and "trace(s)" in back, "pointed back, Jaeger answers again"
+    assert said(language, "Jaeger is not reachable") not in back and "trace(s)" in back, (
+        "pointed back, Jaeger answers again"
+    )
     assert said(language, "span from a global tracer in a later cell captured: false") in out
     assert said(language, "span from a global tracer in the same cell captured: true") in out
     downloads = int(re.search(said(language, r"(\d) downloads ran"), out).group(1))
@@ -262,7 +289,9 @@ def test_05_span_features_and_the_sampled_share(graded, language):
     pictures = waterfalls(notebook)
     assert any("⚠ charge_card" in page for page in pictures), "the error is drawn"
     assert any("⚠ ship_order" in page for page in pictures), "the failed orders are drawn as errors"
-    assert any(said(language, "event: cache miss (cache.key = cart:A-1042)") in page for page in pictures), "events in the tooltip"
+    assert any(said(language, "event: cache miss (cache.key = cart:A-1042)") in page for page in pictures), (
+        "events in the tooltip"
+    )
     assert any("process batch" in page and "process message" in page for page in pictures), "the batch"
     assert said(language, "links to trace") in out
 
@@ -271,18 +300,26 @@ def test_05_span_features_and_the_sampled_share(graded, language):
 def test_06_finds_the_slow_part_and_measures_the_fix(graded, language):
     notebook = assert_solved_lesson_passes(graded, "06-find-the-slow-part", language)
     out = stdout(notebook)
-    query, parse = map(int, re.search(said(language, r"the query takes (\d+) ms and parsing its answer (\d+) ms"), out).groups())
+    query, parse = map(
+        int, re.search(said(language, r"the query takes (\d+) ms and parsing its answer (\d+) ms"), out).groups()
+    )
     assert 20 <= query <= 45 and 10 <= parse <= 30, (query, parse)
     # The first order: a staircase of four 40 ms quotes, the largest part of its critical path.
     pictures = waterfalls(notebook)
-    assert re.search(said(language, r"Critical path \(the dark line\): quote_item 1[5-9]\d\.\d+ ms"), html.unescape(pictures[0])), pictures[0][-600:]
+    assert re.search(
+        said(language, r"Critical path \(the dark line\): quote_item 1[5-9]\d\.\d+ ms"), html.unescape(pictures[0])
+    ), pictures[0][-600:]
     # The fix, measured: three quotes of 40 ms stop waiting (120 ms), and the connection is held
     # for the parsing less by each of seven orders ahead of the last (7 × parse). The notebook's
     # checks ask for less; the figures here must be within 40 ms of the expected ones.
     before, after = map(int, re.search(said(language, r"one by one: (\d+) ms, together: (\d+) ms"), out).groups())
     assert abs((before - after) - 120) <= 40, f"the quotes together saved {before - after} ms, expected 120 ± 40"
-    brief, slow = map(int, re.search(said(language, r"the last waited (\d+) ms for the connection, (\d+) ms before"), out).groups())
-    assert abs((slow - brief) - 7 * parse) <= 40, f"holding the lock for less saved {slow - brief} ms, expected {7 * parse} ± 40"
+    brief, slow = map(
+        int, re.search(said(language, r"the last waited (\d+) ms for the connection, (\d+) ms before"), out).groups()
+    )
+    assert abs((slow - brief) - 7 * parse) <= 40, (
+        f"holding the lock for less saved {slow - brief} ms, expected {7 * parse} ± 40"
+    )
     # The sample service's own GET /order, asked through its URL: its trace reached the collector
     # with the same steps, and Jaeger has it whole (the service's spans under its GET /order, the
     # id the service told the notebook in `traceresponse`); the waterfall is drawn from Jaeger's
@@ -304,7 +341,9 @@ def test_06_finds_the_slow_part_and_measures_the_fix(graded, language):
     def names_in_trace(spans):
         return {span.get("Name") for span in spans if span.get("Trace ID") == sent.group(1)}
 
-    spans, _ = wait_for_received(graded["collectors"]["sample-service"]["log"], lambda spans, _: expected <= names_in_trace(spans))
+    spans, _ = wait_for_received(
+        graded["collectors"]["sample-service"]["log"], lambda spans, _: expected <= names_in_trace(spans)
+    )
     assert expected <= names_in_trace(spans), names_in_trace(spans)
 
 
@@ -322,13 +361,17 @@ def test_07_tracing_spans_and_log_records_reach_the_collector(graded, language):
         """(order, email, records): a handle_order_fixed span whose send_email is its child, and
         the log records of its trace; the student version's runs of the stub leave others."""
         for order in (span for span in spans if span.get("Name") == "handle_order_fixed"):
-            for email in (span for span in spans if span.get("Name") == "send_email" and span.get("Parent ID") == order["ID"]):
+            for email in (
+                span for span in spans if span.get("Name") == "send_email" and span.get("Parent ID") == order["ID"]
+            ):
                 records = [log for log in logs if log.get("Trace ID") == order["Trace ID"]]
                 if records:
                     return order, email, records
         return None
 
-    spans, logs = wait_for_received(graded["collectors"][language]["log"], lambda spans, logs: carried(spans, logs) is not None)
+    spans, logs = wait_for_received(
+        graded["collectors"][language]["log"], lambda spans, logs: carried(spans, logs) is not None
+    )
     found = carried(spans, logs)
     assert found, (
         "no handle_order_fixed with send_email as its child and a log record of its trace at the collector: "
@@ -338,13 +381,20 @@ def test_07_tracing_spans_and_log_records_reach_the_collector(graded, language):
     # The span made in the spawned task is the #[instrument] span's child, in its trace, and the log
     # record made in it carries that trace id and its span id.
     assert email["Trace ID"] == order["Trace ID"]
-    assert any(log.get("Body") == said(language, "Str(confirmation sent)") and log.get("Span ID") == email["ID"] for log in records), records
+    assert any(
+        log.get("Body") == said(language, "Str(confirmation sent)") and log.get("Span ID") == email["ID"]
+        for log in records
+    ), records
     # The queue: an e-mail sent by the worker thread is the child of the order that queued it.
     taken = {span["ID"] for span in spans if span.get("Name") == "take_order"}
-    assert any(span.get("Name") == "send_email" and span.get("Parent ID") in taken for span in spans), "the job carried its span"
+    assert any(span.get("Name") == "send_email" and span.get("Parent ID") in taken for span in spans), (
+        "the job carried its span"
+    )
     # The call across the headers: POST /reserve continued the trace the traceparent named.
     reserve = [span for span in spans if span.get("Name") == "POST /reserve"]
-    assert any(span["Trace ID"] == traceparent.group(1) and span.get("Parent ID") == traceparent.group(2) for span in reserve), reserve
+    assert any(
+        span["Trace ID"] == traceparent.group(1) and span.get("Parent ID") == traceparent.group(2) for span in reserve
+    ), reserve
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -359,7 +409,9 @@ def test_08_finds_and_repairs_the_shops_faults_for_three_seeds(graded, language)
     # The shop's services sent their spans over OTLP too, as they would to Jaeger.
     spans, _ = wait_for_received(
         graded["collectors"][language]["log"],
-        lambda spans, _: {"GET /checkout", "GET /order", "GET /charge", "GET /stock"} <= {span.get("Name") for span in spans},
+        lambda spans, _: (
+            {"GET /checkout", "GET /order", "GET /charge", "GET /stock"} <= {span.get("Name") for span in spans}
+        ),
     )
     assert {"GET /checkout", "GET /order", "GET /charge", "GET /stock"} <= {span.get("Name") for span in spans}
 
@@ -373,8 +425,11 @@ def test_the_lessons_fetch_their_traces_back_from_jaeger(graded, lesson, languag
     drawn from Jaeger's answer is one Jaeger has, by its id."""
     notebook = graded["notebooks"][language, who, lesson]
     jaeger = graded["jaeger"]["query"]
-    asking = [cell for cell in notebook.cells
-              if cell.cell_type == "code" and "wait_for_trace(" in cell.source and "lab_test" not in cell.metadata]
+    asking = [
+        cell
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "wait_for_trace(" in cell.source and "lab_test" not in cell.metadata
+    ]
     assert asking, f"{lesson} asks Jaeger for no trace"
     drawn = set()
     for cell in asking:

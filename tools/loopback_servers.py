@@ -49,13 +49,17 @@ def cargo_binary(package, repository=TOOLS.parent):
     """The path of `package`'s binary, built by cargo (in debug, as `cargo test` builds it)."""
     build = subprocess.run(
         ["cargo", "build", "--quiet", "-p", package, "--message-format=json"],
-        cwd=repository, capture_output=True, text=True, timeout=1800,
+        cwd=repository,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert build.returncode == 0, f"cargo build -p {package} failed:\n{build.stderr}"
     return next(
         message["executable"]
         for message in map(json.loads, build.stdout.splitlines())
-        if message.get("reason") == "compiler-artifact" and message.get("executable")
+        if message.get("reason") == "compiler-artifact"
+        and message.get("executable")
         and message["target"]["name"] == package
     )
 
@@ -99,14 +103,19 @@ def running_jaeger(directory, max_traces=20000):
     every port on loopback), its log in `directory`/jaeger.log. Yields its addresses: `otlp_grpc`
     and `otlp_http` (where spans go), `query` (its query API and UI), `health` (its /status), and
     `log`. Started, it is healthy; stopped, it is gone."""
-    ports = {name: free_port() for name in ["JAEGER_OTLP_GRPC", "JAEGER_OTLP_HTTP", "JAEGER_QUERY_HTTP", "JAEGER_QUERY_GRPC", "JAEGER_HEALTH"]}
+    ports = {
+        name: free_port()
+        for name in ["JAEGER_OTLP_GRPC", "JAEGER_OTLP_HTTP", "JAEGER_QUERY_HTTP", "JAEGER_QUERY_GRPC", "JAEGER_HEALTH"]
+    }
     env = {**os.environ, **{name: str(port) for name, port in ports.items()}, "JAEGER_MAX_TRACES": str(max_traces)}
     # What Jaeger's own SDK would read: it must not send its spans anywhere.
     for variable in [name for name in env if name.startswith("OTEL_")]:
         del env[variable]
     log_path = Path(directory) / "jaeger.log"
     log = open(log_path, "w")
-    process = subprocess.Popen([jaeger_binary(), "--config", str(JAEGER_CONFIG)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [jaeger_binary(), "--config", str(JAEGER_CONFIG)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     health = f"http://127.0.0.1:{ports['JAEGER_HEALTH']}/status"
     try:
         deadline = time.monotonic() + 30

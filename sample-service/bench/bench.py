@@ -36,8 +36,20 @@ import time
 from pathlib import Path
 
 from harness import (
-    HTTP_PORT, LOAD_CPU, ROOT, SERVICE_CPU, SERVICE_PORT, Collector, Service, ensure_port_free,
-    fail, need, pinned, start, wait_for_delivery, wait_for_port,
+    HTTP_PORT,
+    LOAD_CPU,
+    ROOT,
+    SERVICE_CPU,
+    SERVICE_PORT,
+    Collector,
+    Service,
+    ensure_port_free,
+    fail,
+    need,
+    pinned,
+    start,
+    wait_for_delivery,
+    wait_for_port,
 )
 
 PROXY_PORT = 25_180
@@ -46,7 +58,10 @@ PROXY_PORT = 25_180
 def run_wrk(seconds):
     out = subprocess.run(
         pinned(LOAD_CPU, ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{SERVICE_PORT}/"]),
-        capture_output=True, text=True, check=True, timeout=seconds + 30,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 30,
     ).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         fail(f"wrk saw errors:\n{out}")
@@ -64,9 +79,23 @@ def wrk_ms(text):
 
 def run_hey(seconds, rate, connections=10, port=SERVICE_PORT):
     out = subprocess.run(
-        pinned(LOAD_CPU, ["hey", "-z", f"{seconds}s", "-c", str(connections), "-q", str(rate // connections),
-                          f"http://127.0.0.1:{port}/"]),
-        capture_output=True, text=True, check=True, timeout=seconds + 30,
+        pinned(
+            LOAD_CPU,
+            [
+                "hey",
+                "-z",
+                f"{seconds}s",
+                "-c",
+                str(connections),
+                "-q",
+                str(rate // connections),
+                f"http://127.0.0.1:{port}/",
+            ],
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 30,
     ).stdout
     codes = dict(re.findall(r"\[(\d{3})\]\s+(\d+) responses", out))
     if set(codes) != {"200"}:
@@ -113,10 +142,13 @@ def throughput(workdir, rounds, seconds):
                 figures["delivered"] = wait_for_delivery(collector, ended) / ended if ended else 1.0
             collector.stop()
             results[name].append(figures)
-            print(f"  round {round_no + 1} {name:>9}: {figures['rps']:>9.0f} req/s  p50 {figures['p50_ms']:.2f} ms"
-                  f"  p99 {figures['p99_ms']:.2f} ms  CPU {figures['cpu_us']:.1f} us/request"
-                  f"  peak RSS {figures['rss_mb']:.1f} MB"
-                  + (f"  spans delivered {figures['delivered']:.1%}" if "delivered" in figures else ""), flush=True)
+            print(
+                f"  round {round_no + 1} {name:>9}: {figures['rps']:>9.0f} req/s  p50 {figures['p50_ms']:.2f} ms"
+                f"  p99 {figures['p99_ms']:.2f} ms  CPU {figures['cpu_us']:.1f} us/request"
+                f"  peak RSS {figures['rss_mb']:.1f} MB"
+                + (f"  spans delivered {figures['delivered']:.1%}" if "delivered" in figures else ""),
+                flush=True,
+            )
     return results
 
 
@@ -129,17 +161,22 @@ class Proxy:
         directory.mkdir()
         template = (ROOT / "docker" / "proxy" / "default.conf.template").read_text()
         site = template.replace("${PROXY_LISTEN_PORT}", f"127.0.0.1:{PROXY_PORT}").replace(
-            "${UPSTREAM}", f"127.0.0.1:{SERVICE_PORT}")
+            "${UPSTREAM}", f"127.0.0.1:{SERVICE_PORT}"
+        )
         (directory / "site.conf").write_text(site)
         (directory / "nginx.conf").write_text(
             f"daemon off;\nmaster_process off;\nerror_log {directory}/error.log crit;\npid {directory}/nginx.pid;\n"
             f"events {{ worker_connections 4096; }}\n"
             f"http {{ access_log off; client_body_temp_path {directory}/body; proxy_temp_path {directory}/proxy;\n"
             f"fastcgi_temp_path {directory}/fcgi; uwsgi_temp_path {directory}/uwsgi; scgi_temp_path {directory}/scgi;\n"
-            f"include {directory}/site.conf; }}\n")
+            f"include {directory}/site.conf; }}\n"
+        )
         ensure_port_free(PROXY_PORT)
-        self.process = start(pinned(LOAD_CPU, [shutil.which("nginx"), "-p", str(directory), "-c", "nginx.conf"]),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = start(
+            pinned(LOAD_CPU, [shutil.which("nginx"), "-p", str(directory), "-c", "nginx.conf"]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for_port(PROXY_PORT)
 
     def peak_rss_mb(self):
@@ -155,8 +192,14 @@ def hostile_clients(stop_at):
     """Threads that attack the proxy until `stop_at`; returns them and a dict of what they did."""
     import threading
 
-    done = {"endless headers": 0, "huge bodies": 0, "slow bodies": 0, "long URLs": 0,
-            "idle connections": 0, "bad traceparents": 0}
+    done = {
+        "endless headers": 0,
+        "huge bodies": 0,
+        "slow bodies": 0,
+        "long URLs": 0,
+        "idle connections": 0,
+        "bad traceparents": 0,
+    }
     lock = threading.Lock()
 
     def count(kind):
@@ -225,13 +268,23 @@ def hostile_clients(stop_at):
 
     def bad_traceparent():
         while time.monotonic() < stop_at:
-            exchange(b"GET / HTTP/1.1\r\nHost: lab\r\ntraceparent: 00-1-1-01\r\nConnection: close\r\n\r\n",
-                     "bad traceparents")
+            exchange(
+                b"GET / HTTP/1.1\r\nHost: lab\r\ntraceparent: 00-1-1-01\r\nConnection: close\r\n\r\n",
+                "bad traceparents",
+            )
 
-    threads = [threading.Thread(target=target, daemon=True)
-               for target, copies in [(endless_header, 2), (huge_body, 2), (slow_body, 8), (long_url, 2),
-                                      (idle, 1), (bad_traceparent, 2)]
-               for _ in range(copies)]
+    threads = [
+        threading.Thread(target=target, daemon=True)
+        for target, copies in [
+            (endless_header, 2),
+            (huge_body, 2),
+            (slow_body, 8),
+            (long_url, 2),
+            (idle, 1),
+            (bad_traceparent, 2),
+        ]
+        for _ in range(copies)
+    ]
     for thread in threads:
         thread.start()
     return threads, done
@@ -296,8 +349,11 @@ def main():
         collector.stop()
 
         soak_seconds = 5 if args.quick else 60
-        print(f"bench: phase 3, soak: nginx in front of the traced service for {soak_seconds} s, "
-              "1,000 well-behaved requests/s beside hostile clients", flush=True)
+        print(
+            f"bench: phase 3, soak: nginx in front of the traced service for {soak_seconds} s, "
+            "1,000 well-behaved requests/s beside hostile clients",
+            flush=True,
+        )
         soaked = soak(workdir, soak_seconds)
 
     off, traced = median_run(results["off"]), median_run(results["traced"])
@@ -310,31 +366,50 @@ def main():
     print()
     print("| case | requests/s | p50 | p99 | service CPU per request | peak RSS | spans delivered |")
     print("|---|---|---|---|---|---|---|")
-    print(f"| tracing off, max rate (median of {rounds}) | {off['rps']:.0f} | {off['p50_ms']:.2f} ms | {off['p99_ms']:.2f} ms "
-          f"| {off['cpu_us']:.1f} us | {off['rss_mb']:.1f} MB | - |")
-    print(f"| spans created, not exported, max rate (median of {rounds}) | {no_export['rps']:.0f} | {no_export['p50_ms']:.2f} ms "
-          f"| {no_export['p99_ms']:.2f} ms | {no_export['cpu_us']:.1f} us | {no_export['rss_mb']:.1f} MB | - |")
-    print(f"| traced to the collector, max rate (median of {rounds}) | {traced['rps']:.0f} | {traced['p50_ms']:.2f} ms "
-          f"| {traced['p99_ms']:.2f} ms | {traced['cpu_us']:.1f} us | {traced['rss_mb']:.1f} MB | {traced['delivered']:.1%} |")
-    print(f"| traced, fixed rate for {paced_seconds} s | {paced['rps']:.0f} | {paced['p50_ms']:.2f} ms | {paced['p99_ms']:.2f} ms "
-          f"| - | {paced['rss_mb']:.1f} MB | {received}/{expected} = {share:.2%} |")
+    print(
+        f"| tracing off, max rate (median of {rounds}) | {off['rps']:.0f} | {off['p50_ms']:.2f} ms | {off['p99_ms']:.2f} ms "
+        f"| {off['cpu_us']:.1f} us | {off['rss_mb']:.1f} MB | - |"
+    )
+    print(
+        f"| spans created, not exported, max rate (median of {rounds}) | {no_export['rps']:.0f} | {no_export['p50_ms']:.2f} ms "
+        f"| {no_export['p99_ms']:.2f} ms | {no_export['cpu_us']:.1f} us | {no_export['rss_mb']:.1f} MB | - |"
+    )
+    print(
+        f"| traced to the collector, max rate (median of {rounds}) | {traced['rps']:.0f} | {traced['p50_ms']:.2f} ms "
+        f"| {traced['p99_ms']:.2f} ms | {traced['cpu_us']:.1f} us | {traced['rss_mb']:.1f} MB | {traced['delivered']:.1%} |"
+    )
+    print(
+        f"| traced, fixed rate for {paced_seconds} s | {paced['rps']:.0f} | {paced['p50_ms']:.2f} ms | {paced['p99_ms']:.2f} ms "
+        f"| - | {paced['rss_mb']:.1f} MB | {received}/{expected} = {share:.2%} |"
+    )
     well = soaked["well_behaved"]
     attacks = ", ".join(f"{count} {kind}" for kind, count in soaked["attacks"].items())
     print()
-    print(f"| soak, {soaked['seconds']} s through nginx | well-behaved requests/s | their p99 | errors | service peak RSS "
-          "| nginx peak RSS | spans delivered |")
+    print(
+        f"| soak, {soaked['seconds']} s through nginx | well-behaved requests/s | their p99 | errors | service peak RSS "
+        "| nginx peak RSS | spans delivered |"
+    )
     print("|---|---|---|---|---|---|---|")
-    print(f"| 1,000/s asked, beside {attacks} | {well['rps']:.0f} | {well['p99_ms']:.2f} ms | 0 "
-          f"| {soaked['service_rss_mb']:.1f} MB | {soaked['proxy_rss_mb']:.1f} MB "
-          f"| {soaked['spans_received']}/{soaked['spans_ended']} |")
+    print(
+        f"| 1,000/s asked, beside {attacks} | {well['rps']:.0f} | {well['p99_ms']:.2f} ms | 0 "
+        f"| {soaked['service_rss_mb']:.1f} MB | {soaked['proxy_rss_mb']:.1f} MB "
+        f"| {soaked['spans_received']}/{soaked['spans_ended']} |"
+    )
     print()
     verdicts = [
         (f"traced throughput {ratio:.1%} of untraced", ratio >= 0.80, ">= 80%; the goal beyond is 85%"),
-        (f"spans delivered at {paced['rps']:.0f} req/s: {share:.2%}", received == expected and paced["rps"] >= 4_900, "100% at 5,000 req/s"),
+        (
+            f"spans delivered at {paced['rps']:.0f} req/s: {share:.2%}",
+            received == expected and paced["rps"] >= 4_900,
+            "100% at 5,000 req/s",
+        ),
         (f"peak RSS {peak_rss:.1f} MB", peak_rss < 30, "< 30 MB"),
-        (f"under hostile clients, well-behaved ones got {well['rps']:.0f} req/s, p99 {well['p99_ms']:.1f} ms, "
-         f"all answered 200, every span delivered ({soaked['spans_received']}/{soaked['spans_ended']})",
-         soaked["spans_received"] == soaked["spans_ended"], "every request answered, every span delivered"),
+        (
+            f"under hostile clients, well-behaved ones got {well['rps']:.0f} req/s, p99 {well['p99_ms']:.1f} ms, "
+            f"all answered 200, every span delivered ({soaked['spans_received']}/{soaked['spans_ended']})",
+            soaked["spans_received"] == soaked["spans_ended"],
+            "every request answered, every span delivered",
+        ),
     ]
     for text, ok, target in verdicts:
         print(f"bench: {'PASS' if ok else 'MISS'} {text} (target {target})")

@@ -59,7 +59,7 @@ def rotel_agent():
     if os.environ.get("ROTEL_AGENT"):
         return os.environ["ROTEL_AGENT"]
     try:
-        import rotel  # noqa: PLC0415
+        import rotel  # here, not at the top: only this fallback needs it, and it may be missing
     except ImportError:
         fail("the rotel collector is not installed: pip install rotel (or run bash .ci/run)")
     return str(Path(rotel.__file__).parent / "rotel-agent")
@@ -96,15 +96,27 @@ class Collector:
         ensure_port_free(GRPC_PORT)
         ensure_port_free(HTTP_PORT)
         self.process = start(
-            pinned(LOAD_CPU, [
-                rotel_agent(), "start",
-                "--otlp-grpc-endpoint", f"127.0.0.1:{GRPC_PORT}",
-                "--otlp-http-endpoint", f"127.0.0.1:{HTTP_PORT}",
-                "--exporter", "blackhole",
-                "--debug-log", "traces", "--debug-log-verbosity", "basic",
-                "--log-format", "json",
-            ]),
-            stdout=self.log, stderr=subprocess.STDOUT,
+            pinned(
+                LOAD_CPU,
+                [
+                    rotel_agent(),
+                    "start",
+                    "--otlp-grpc-endpoint",
+                    f"127.0.0.1:{GRPC_PORT}",
+                    "--otlp-http-endpoint",
+                    f"127.0.0.1:{HTTP_PORT}",
+                    "--exporter",
+                    "blackhole",
+                    "--debug-log",
+                    "traces",
+                    "--debug-log-verbosity",
+                    "basic",
+                    "--log-format",
+                    "json",
+                ],
+            ),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         wait_for_port(GRPC_PORT)
 
@@ -130,8 +142,10 @@ class Service:
         self.env = {"PATH": os.environ["PATH"], "HOST": "127.0.0.1", "PORT": str(SERVICE_PORT), **env}
         ensure_port_free(SERVICE_PORT)
         self.process = start(
-            pinned(SERVICE_CPU, command or [str(BINARY)]), env=self.env,
-            stdout=subprocess.DEVNULL, stderr=self.stderr,
+            pinned(SERVICE_CPU, command or [str(BINARY)]),
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr,
         )
         wait_for_port(SERVICE_PORT, timeout=60.0)
         if self.process.poll() is not None:

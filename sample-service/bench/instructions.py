@@ -37,7 +37,17 @@ import time
 from pathlib import Path
 
 from harness import (
-    BINARY, GRPC_PORT, HTTP_PORT, ROOT, SERVICE_PORT, TARGET_DIR, Collector, Service, fail, need, wait_for_delivery,
+    BINARY,
+    GRPC_PORT,
+    HTTP_PORT,
+    ROOT,
+    SERVICE_PORT,
+    TARGET_DIR,
+    Collector,
+    Service,
+    fail,
+    need,
+    wait_for_delivery,
 )
 
 EXAMPLES = TARGET_DIR / "release" / "examples"
@@ -47,16 +57,28 @@ CASES = [
     ("bare rouille", {"command": [str(EXAMPLES / "bare_rouille"), f"127.0.0.1:{SERVICE_PORT}"]}),
     ("disabled", {"env": {"OTEL_SDK_DISABLED": "true"}}),
     ("no export", {"env": {"OTEL_TRACES_EXPORTER": "none"}}),
-    ("otlp http", {"env": {
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{HTTP_PORT}",
-    }, "collector": True}),
-    ("otlp grpc", {"env": {
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{GRPC_PORT}",
-    }, "collector": True}),
+    (
+        "otlp http",
+        {
+            "env": {
+                "OTEL_TRACES_EXPORTER": "otlp",
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{HTTP_PORT}",
+            },
+            "collector": True,
+        },
+    ),
+    (
+        "otlp grpc",
+        {
+            "env": {
+                "OTEL_TRACES_EXPORTER": "otlp",
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{GRPC_PORT}",
+            },
+            "collector": True,
+        },
+    ),
 ]
 
 
@@ -81,8 +103,13 @@ def callgrind_control(service, vgdb_prefix, *args):
     reads HOST as its bind address, so this runs with the service's own environment.
     callgrind_control exits 0 even when it finds no process, hence the check of its output.
     """
-    result = subprocess.run(["callgrind_control", f"--vgdb-prefix={vgdb_prefix}", *args, str(service.process.pid)],
-                            capture_output=True, text=True, timeout=120, env=service.env)
+    result = subprocess.run(
+        ["callgrind_control", f"--vgdb-prefix={vgdb_prefix}", *args, str(service.process.pid)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=service.env,
+    )
     if result.returncode != 0 or "Error" in result.stdout + result.stderr or "OK." not in result.stdout:
         fail(f"callgrind_control {' '.join(args)} failed: {result.stdout}{result.stderr}")
 
@@ -113,27 +140,50 @@ TARGETS = {"otlp http": 2 / 3, "disabled": 4 / 5}
 
 # Inclusive counts of these functions (substrings of callgrind_annotate's names), per request.
 BREAKDOWN = [
-    ("request threads: rouille's workers (handlers, the tracing layer, responses)", "<F as threadpool::FnBox>::call_box"),
+    (
+        "request threads: rouille's workers (handlers, the tracing layer, responses)",
+        "<F as threadpool::FnBox>::call_box",
+    ),
     ("  the tracing layer, with the handler inside", "sample_service::http_tracing::HttpTracing::trace"),
     ("    the handler (its test_span included)", "sample_service::routes::Routes::respond"),
-    ("    spans started (SDK, 2 a request)", "opentelemetry_sdk::trace::tracer::SdkTracer as opentelemetry::trace::tracer::Tracer>::build_with_context"),
-    ("    spans ended and queued (SDK, 2 a request)", "opentelemetry_sdk::trace::span::Span::ensure_ended_and_exported"),
+    (
+        "    spans started (SDK, 2 a request)",
+        "opentelemetry_sdk::trace::tracer::SdkTracer as opentelemetry::trace::tracer::Tracer>::build_with_context",
+    ),
+    (
+        "    spans ended and queued (SDK, 2 a request)",
+        "opentelemetry_sdk::trace::span::Span::ensure_ended_and_exported",
+    ),
     ("    the SERVER span's attributes (ours)", "sample_service::http_tracing::attributes::request_attributes"),
     ("request threads: tiny_http reading requests", "tiny_http::Server::from_listener::{{closure}}::{{closure}}"),
     ("export thread: the batch span processor", "BatchSpanProcessor::get_spans_and_export"),
-    ("  SpanData -> protobuf structs (opentelemetry-proto)", "opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope"),
-    ("    attribute values converted (through Display)", "core::convert::From<opentelemetry::common::Value> for opentelemetry_proto"),
+    (
+        "  SpanData -> protobuf structs (opentelemetry-proto)",
+        "opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope",
+    ),
+    (
+        "    attribute values converted (through Display)",
+        "core::convert::From<opentelemetry::common::Value> for opentelemetry_proto",
+    ),
     ("    instrumentation scope hashed, once a span (SipHash)", "core::hash::BuildHasher::hash_one"),
     ("  protobuf encoding (prost)", "prost::message::Message::encode_to_vec"),
-    ("  protobuf structs freed", "core::ptr::drop_in_place<opentelemetry_proto::proto::tonic::trace::v1::ResourceSpans>"),
+    (
+        "  protobuf structs freed",
+        "core::ptr::drop_in_place<opentelemetry_proto::proto::tonic::trace::v1::ResourceSpans>",
+    ),
     ("HTTP client thread (reqwest's runtime)", "tokio::runtime::runtime::Runtime::block_on"),
 ]
 
 
 def breakdown(dump, requests):
     """(label, instructions per request) for each BREAKDOWN row found in `dump`."""
-    listing = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(dump)],
-                             capture_output=True, text=True, check=True, timeout=120).stdout
+    listing = subprocess.run(
+        ["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(dump)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
     rows = []
     for label, function in BREAKDOWN:
         for line in listing.splitlines():
@@ -172,8 +222,7 @@ def measure(name, case, workdir, warmup, requests):
     service.process.wait(timeout=60)
     if collector:
         collector.stop()
-    return {"name": name, "per_request": total / requests, "received": received, "dump": dump,
-            "seconds": seconds}
+    return {"name": name, "per_request": total / requests, "received": received, "dump": dump, "seconds": seconds}
 
 
 def main():
@@ -182,14 +231,19 @@ def main():
     parser.add_argument("--warmup", type=int, default=2_000, help="requests before the counters are zeroed")
     parser.add_argument("--quick", action="store_true", help="200 requests per case, only to check the script works")
     parser.add_argument("--keep", type=Path, help="copy the callgrind dumps into this folder")
-    parser.add_argument("--cases", default=",".join(name for name, _ in CASES),
-                        help="the cases to count, comma-separated (default: all of them)")
+    parser.add_argument(
+        "--cases",
+        default=",".join(name for name, _ in CASES),
+        help="the cases to count, comma-separated (default: all of them)",
+    )
     args = parser.parse_args()
     chosen = [name.strip() for name in args.cases.split(",")]
     unknown = [name for name in chosen if name not in dict(CASES)]
     if unknown:
-        fail(f"--cases {args.cases!r}: unknown case {unknown[0]!r}; expected some of: "
-             + ", ".join(name for name, _ in CASES))
+        fail(
+            f"--cases {args.cases!r}: unknown case {unknown[0]!r}; expected some of: "
+            + ", ".join(name for name, _ in CASES)
+        )
     if args.quick:
         args.requests, args.warmup = 200, 100
     if args.requests < 1 or args.warmup < 1:
@@ -197,27 +251,52 @@ def main():
 
     need("valgrind", "apt-get install valgrind")
     need("callgrind_control", "apt-get install valgrind")
-    print("instructions: building the release binary and examples "
-          "(cargo build --release --locked -p sample-service --bin sample-service --examples)", flush=True)
-    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "-p", "sample-service",
-                    "--bin", "sample-service", "--examples"], cwd=ROOT, check=True)
+    print(
+        "instructions: building the release binary and examples "
+        "(cargo build --release --locked -p sample-service --bin sample-service --examples)",
+        flush=True,
+    )
+    subprocess.run(
+        [
+            "cargo",
+            "build",
+            "--release",
+            "--locked",
+            "--quiet",
+            "-p",
+            "sample-service",
+            "--bin",
+            "sample-service",
+            "--examples",
+        ],
+        cwd=ROOT,
+        check=True,
+    )
 
     results = []
     with tempfile.TemporaryDirectory(prefix="sample-service-instructions-") as workdir:
-        print(f"instructions: {args.requests} counted requests per case after {args.warmup} warm-up ones, "
-              "under callgrind (about 30 s per case for 20,000)", flush=True)
+        print(
+            f"instructions: {args.requests} counted requests per case after {args.warmup} warm-up ones, "
+            "under callgrind (about 30 s per case for 20,000)",
+            flush=True,
+        )
         for name, case in CASES:
             if name not in chosen:
                 continue
             result = measure(name, case, workdir, args.warmup, args.requests)
             received = "-" if result["received"] is None else f"{result['received']}"
-            print(f"  {name:>12}: {result['per_request']:>9,.0f} instructions/request  spans received {received}"
-                  f"  ({result['seconds']:.0f} s)", flush=True)
+            print(
+                f"  {name:>12}: {result['per_request']:>9,.0f} instructions/request  spans received {received}"
+                f"  ({result['seconds']:.0f} s)",
+                flush=True,
+            )
             if name == "otlp http":
                 result["breakdown"] = breakdown(result["dump"], args.requests)
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)
-                result["dump"] = Path(shutil.copy(result["dump"], args.keep / f"callgrind.{name.replace(' ', '-')}.out"))
+                result["dump"] = Path(
+                    shutil.copy(result["dump"], args.keep / f"callgrind.{name.replace(' ', '-')}.out")
+                )
             results.append(result)
 
     by_name = {result["name"]: result for result in results}
@@ -242,17 +321,25 @@ def main():
         if name in by_name:
             now, before = by_name[name]["per_request"], BEFORE[name]
             ok = now <= before * share
-            print(f"instructions: {'PASS' if ok else 'MISS'} {name}: {now:,.0f} instructions per request, "
-                  f"{1 - now / before:.1%} below the {before:,} before issue 13 (target {1 - share:.1%} below, "
-                  f"at most {before * share:,.0f})")
+            print(
+                f"instructions: {'PASS' if ok else 'MISS'} {name}: {now:,.0f} instructions per request, "
+                f"{1 - now / before:.1%} below the {before:,} before issue 13 (target {1 - share:.1%} below, "
+                f"at most {before * share:,.0f})"
+            )
     if args.keep:
-        print(f"\ninstructions: dumps kept in {args.keep}; see where they go with "
-              f"callgrind_annotate --inclusive=yes {args.keep}/callgrind.otlp-http.out")
-    missing = [r["name"] for r in results if r["received"] is not None and r["received"] != SPANS_PER_REQUEST * args.requests]
+        print(
+            f"\ninstructions: dumps kept in {args.keep}; see where they go with "
+            f"callgrind_annotate --inclusive=yes {args.keep}/callgrind.otlp-http.out"
+        )
+    missing = [
+        r["name"] for r in results if r["received"] is not None and r["received"] != SPANS_PER_REQUEST * args.requests
+    ]
     if missing:
         fail(f"spans were lost in: {', '.join(missing)} (the counts above cover less than the whole export)")
     if args.quick:
-        print("instructions: --quick counts too few requests to be representative; the figures only show the script works")
+        print(
+            "instructions: --quick counts too few requests to be representative; the figures only show the script works"
+        )
 
 
 if __name__ == "__main__":
