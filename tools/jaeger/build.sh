@@ -30,14 +30,16 @@ say "building Jaeger $version from its Go module (github.com/jaegertracing/jaege
 say "4 minutes on 2 cores the first time (about 340 modules to fetch and compile), then kept in $cache"
 mkdir -p "$cache"
 started=$(date +%s)
+# Built under a name of this run's own, then renamed: two builds at once never mix their output.
+partial="$binary.partial.$$"
 # GOTOOLCHAIN=local: build with the Go installed here, never download another toolchain.
 # -trimpath and -s -w: no local paths or debug tables in the binary (121 MB -> about 80 MB).
 if ! (cd "$here" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -trimpath \
         -ldflags "-s -w -X github.com/jaegertracing/jaeger/internal/version.latestVersion=v$version" \
-        -o "$binary.partial" github.com/jaegertracing/jaeger/cmd/jaeger >&2); then
-    rm -f "$binary.partial"
+        -o "$partial" github.com/jaegertracing/jaeger/cmd/jaeger >&2); then
+    rm -f "$partial"
     die "go build of Jaeger failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
 fi
-mv "$binary.partial" "$binary"
+mv "$partial" "$binary"
 say "built in $(( $(date +%s) - started )) s: $binary"
 printf '%s\n' "$binary"
