@@ -178,6 +178,7 @@ def test_notebook_03_names_the_services_files_as_they_are():
         "main.rs",
         "healthcheck.rs",
         "signals.rs",
+        "probe.rs",
     }
     assert {path.split("/")[1] for path in named} == modules, (
         "a module of the service is missing from notebook 03's table"
