@@ -84,7 +84,9 @@ def test_the_first_run_all_shows_symptoms_and_first_hints_and_one_exercise_gets_
     )
     # nbgrader: the exercises score 0, the lesson's own check its points, a written answer waits for
     # its grader.
-    for name, (score, most, manual) in graded["scores"][language, "student", lesson].items():
+    scores = graded["scores"][language, "student", lesson]
+    assert any(name.startswith("your-turn") for name in scores), f"{lesson}: nbgrader scored no exercise: {scores}"
+    for name, (score, most, manual) in scores.items():
         expected = 0 if name.startswith("your-turn") else most
         assert manual or score == expected, f"{lesson}: {name} scored {score} of {most}, expected {expected}"
 
