@@ -96,7 +96,7 @@ fn run() -> Result<(), Error> {
         describe_exporters(&config),
         match &config.downstream {
             Some(downstream) => format!("/chain calls {}", downstream.url),
-            None => "/chain has no DOWNSTREAM_URL to call".to_owned(),
+            None => format!("/chain has no {} to call", variables::DOWNSTREAM_URL.name),
         }
     );
 
@@ -163,7 +163,7 @@ fn check_health() -> Result<(), Error> {
 fn describe_exporters(config: &Config) -> String {
     let telemetry = &config.telemetry;
     if telemetry.sdk_disabled {
-        return "tracing disabled by OTEL_SDK_DISABLED".to_owned();
+        return format!("tracing disabled by {}", variables::OTEL_SDK_DISABLED.name);
     }
     let mut targets = Vec::new();
     if telemetry.console {
@@ -177,7 +177,10 @@ fn describe_exporters(config: &Config) -> String {
         ));
     }
     if targets.is_empty() {
-        "spans are not exported: OTEL_TRACES_EXPORTER=none".to_owned()
+        format!(
+            "spans are not exported: {}=none",
+            variables::OTEL_TRACES_EXPORTER.name
+        )
     } else {
         format!("spans to {}", targets.join(" and "))
     }

@@ -7,6 +7,7 @@
 use opentelemetry::trace::Tracer;
 use rouille::{Request, Response};
 
+use crate::config::variables::DOWNSTREAM_URL;
 use crate::downstream::{CallError, Downstream};
 use crate::matched_route;
 use crate::matched_route::MatchedRoute;
@@ -126,9 +127,10 @@ impl Routes {
 
     fn chain(&self) -> Response {
         let Some(downstream) = &self.downstream else {
-            return Response::text(
-                "no downstream service: start this one with DOWNSTREAM_URL=http://host:port/ to chain it to another\n",
-            )
+            return Response::text(format!(
+                "no downstream service: start this one with {}=http://host:port/ to chain it to another\n",
+                DOWNSTREAM_URL.name
+            ))
             .with_status_code(503);
         };
         match downstream.call() {
@@ -259,7 +261,7 @@ mod tests {
         assert_eq!(Route::find(&request), Some(Route::Chain));
         let response = routes.respond(Route::find(&request), &request);
         assert_eq!(response.status_code, 503);
-        assert!(body(response).contains("DOWNSTREAM_URL"));
+        assert!(body(response).contains(DOWNSTREAM_URL.name));
     }
 
     #[test]

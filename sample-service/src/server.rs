@@ -35,7 +35,10 @@ type Handler = Box<dyn Fn(&Request) -> Response + Send + Sync + 'static>;
 /// The server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("could not listen on {addr}: {reason} (is another program using the port? set PORT to choose another)")]
+    #[error(
+        "could not listen on {addr}: {reason} (is another program using the port? set {port} to choose another)",
+        port = crate::config::variables::PORT.name
+    )]
     Bind { addr: SocketAddr, reason: String },
     #[error("could not start the server's threads: {0}")]
     Thread(#[source] std::io::Error),
