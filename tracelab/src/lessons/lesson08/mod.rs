@@ -3,6 +3,7 @@
 //! student's diagnosis and repairs.
 
 mod faults;
+mod services;
 mod shop;
 
 pub use faults::{Fault, Finding, Repair};
