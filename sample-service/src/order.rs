@@ -150,18 +150,14 @@ impl Orders {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::global::BoxedTracer;
+
     use opentelemetry::trace::{SpanId, TracerProvider as _};
     use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
     use std::sync::Arc;
     use std::time::Instant;
 
     fn orders() -> (Arc<Orders>, InMemorySpanExporter, SdkTracerProvider) {
-        let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_simple_exporter(exporter.clone())
-            .build();
-        let tracer: SharedTracer = Arc::new(BoxedTracer::new(Box::new(provider.tracer("test"))));
+        let (tracer, exporter, provider) = crate::telemetry::in_memory_tracer();
         (Arc::new(Orders::new(tracer, 2)), exporter, provider)
     }
 

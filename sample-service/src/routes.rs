@@ -162,18 +162,12 @@ fn has_body(request: &Request) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::global::BoxedTracer;
-    use opentelemetry::trace::TracerProvider as _;
-    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+
+    use opentelemetry_sdk::trace::InMemorySpanExporter;
     use std::io::Read;
-    use std::sync::Arc;
 
     fn routes() -> (Routes, InMemorySpanExporter) {
-        let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_simple_exporter(exporter.clone())
-            .build();
-        let tracer = Arc::new(BoxedTracer::new(Box::new(provider.tracer("test"))));
+        let (tracer, exporter, _provider) = crate::telemetry::in_memory_tracer();
         (
             Routes::new(tracer.clone(), None, Orders::new(tracer, 2)),
             exporter,

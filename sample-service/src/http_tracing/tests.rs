@@ -2,7 +2,6 @@
 //! parent links, attributes, status, propagation and `traceresponse`.
 
 use super::*;
-use opentelemetry::global::BoxedTracer;
 use opentelemetry::trace::{SpanId, TraceId, TracerProvider as _};
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
@@ -23,11 +22,7 @@ struct Harness {
 }
 
 fn harness() -> Harness {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let tracer: SharedTracer = Arc::new(BoxedTracer::new(Box::new(provider.tracer("test"))));
+    let (tracer, exporter, provider) = crate::telemetry::in_memory_tracer();
     let tracing = HttpTracing::new(
         Some(tracer),
         Arc::new(Propagation::new()),

@@ -32,6 +32,22 @@ pub const TRACER_NAME: &str = "sample-service";
 /// A tracer that any request thread can use; a no-op one when the SDK is disabled.
 pub type SharedTracer = Arc<BoxedTracer>;
 
+/// For the unit tests: a tracer whose spans go, one by one as they end, to the in-memory
+/// exporter returned with it (and the provider, to flush or shut down).
+#[cfg(test)]
+pub(crate) fn in_memory_tracer() -> (
+    SharedTracer,
+    opentelemetry_sdk::trace::InMemorySpanExporter,
+    SdkTracerProvider,
+) {
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let tracer: SharedTracer = Arc::new(BoxedTracer::new(Box::new(provider.tracer("test"))));
+    (tracer, exporter, provider)
+}
+
 /// The telemetry could not be set up or shut down cleanly.
 #[derive(Debug, thiserror::Error)]
 pub enum TelemetryError {
