@@ -12,6 +12,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { cpSync, mkdtempSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -25,9 +26,22 @@ const RUN_TIMEOUT_MS = 15 * 60 * 1000; // a cold first `:dep` cell compiles for 
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
-/** A loopback port below 32768 (above it, TIME-WAIT sockets can hold a port). */
-function pickPort() {
-  return 22000 + (process.pid % 4000);
+/** Whether nothing listens on loopback `port` (a listener of ours binds it, then lets it go). */
+function isFree(port) {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once("error", () => done(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => done(true)));
+  });
+}
+
+/** A free loopback port below 32768 (above it, TIME-WAIT sockets can hold a port), starting
+ *  from one that depends on this process, never `taken`. */
+async function pickPort(taken = []) {
+  for (let port = 22000 + (process.pid % 4000); port < 32000; port++) {
+    if (!taken.includes(port) && (await isFree(port))) return port;
+  }
+  throw new Error("no free loopback port below 32000");
 }
 
 async function waitForJupyter(url, deadline) {
@@ -139,7 +153,7 @@ async function openLab(t, { versions, language, port, name }) {
 }
 
 test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks, spans and waterfall", { timeout: 2 * RUN_TIMEOUT_MS + 120_000 }, async (t) => {
-  const { base, token, page } = await openLab(t, { versions: ["student", "solved"], language: "en", port: pickPort(), name: "jupyterlab" });
+  const { base, token, page } = await openLab(t, { versions: ["student", "solved"], language: "en", port: await pickPort(), name: "jupyterlab" });
 
   // Notebook 00, student version: every exercise's check shows its hint, in red, and the notebook
   // goes on to its own check, which passes.
@@ -199,7 +213,7 @@ test("JupyterLab runs the student versions of notebooks 00 and 01: hints, checks
 });
 
 test("JupyterLab in Brazilian Portuguese, as LAB_LANG=pt-BR ./lab up opens it: the language pack's menus, and the Portuguese student version of notebook 00 with its hints and checks", { timeout: RUN_TIMEOUT_MS + 120_000 }, async (t) => {
-  const { base, token, page } = await openLab(t, { versions: ["student"], language: "pt-BR", port: pickPort() + 1, name: "jupyterlab-pt-BR" });
+  const { base, token, page } = await openLab(t, { versions: ["student"], language: "pt-BR", port: await pickPort(), name: "jupyterlab-pt-BR" });
 
   // Run all from the Portuguese menu item: tracelab's checks speak Portuguese (the lesson's first
   // cell sets it), each exercise's hint in red, and the lesson's own check passes.
