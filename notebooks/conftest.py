@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from loopback_servers import cargo_binary, free_port, stop, wait_for_port
+from loopback_servers import cargo_binary, collector_command, free_port, stop, wait_for_port
 from notebook_reading import check_of, grade_id, is_exercise, replace_solutions
 from wrong_solutions import WRONG
 
@@ -70,41 +70,11 @@ def running_collector(directory, jaeger):
     to `directory`/collector.log, and forwards the spans to `jaeger` (its OTLP gRPC receiver),
     as a collector in front of Jaeger does; log records stop at the collector (Jaeger takes
     spans only)."""
-    agent = os.environ.get("ROTEL_AGENT")
-    if not agent:
-        import rotel  # installed by ./lab test from requirements-test.txt
-
-        agent = str(Path(rotel.__file__).parent / "rotel-agent")
     grpc, http = free_port(), free_port()
     log_path = directory / "collector.log"
     log = open(log_path, "w")
-    process = subprocess.Popen(
-        [
-            agent,
-            "start",
-            "--otlp-grpc-endpoint",
-            f"127.0.0.1:{grpc}",
-            "--otlp-http-endpoint",
-            f"127.0.0.1:{http}",
-            "--exporters",
-            "jaeger:otlp,drop:blackhole",
-            "--exporters-traces",
-            "jaeger",
-            "--exporters-logs",
-            "drop",
-            "--exporters-metrics",
-            "drop",
-            "--debug-log",
-            "traces",
-            "--debug-log",
-            "logs",
-            "--debug-log-verbosity",
-            "detailed",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "ROTEL_EXPORTER_JAEGER_ENDPOINT": jaeger["otlp_grpc"]},
-    )
+    argv, env = collector_command(grpc, http, forward_to=jaeger["otlp_grpc"])
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         wait_for_port(http)
         yield {"endpoint": f"http://127.0.0.1:{http}", "log": log_path}

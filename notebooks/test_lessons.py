@@ -4,12 +4,11 @@ Portuguese where the Portuguese lesson says it in Portuguese: portuguese.py)."""
 
 import html
 import re
-import time
 
 import pytest
 
 from conftest import JAEGER_GONE, LANGUAGES, OTHER_SEEDS, SHOP, SUMMARY, WORDS
-from loopback_servers import get_json, wait_for_trace
+from loopback_servers import get_json, received, wait_for_received, wait_for_trace
 from notebook_reading import (
     cell_with,
     check_report,
@@ -41,38 +40,6 @@ def assert_solved_lesson_passes(graded, lesson, language, who="solved"):
         f"{lesson} ({language}): {scores}"
     )
     return notebook
-
-
-def received(log_path):
-    """The spans and log records in the collector's log (the OpenTelemetry Collector's debug
-    output: `Span #N` and `LogRecord #N` blocks), each as a dict of its fields: `Trace ID`,
-    `Parent ID`, `ID`, `Name` for a span; `Trace ID`, `Span ID`, `Body` for a log record."""
-    spans, logs, current = [], [], None
-    for line in log_path.read_text().splitlines():
-        text = line.strip()
-        if text.startswith("Span #"):
-            current = {}
-            spans.append(current)
-        elif text.startswith("LogRecord #"):
-            current = {}
-            logs.append(current)
-        elif text.startswith(("ResourceSpans #", "ResourceLog #", "ScopeSpans #", "ScopeLogs #")):
-            current = None
-        elif current is not None and not text.startswith("->") and ":" in text:
-            field, _, value = text.partition(":")
-            current.setdefault(field.strip(), value.strip())
-    return spans, logs
-
-
-def wait_for_received(log_path, found, timeout=15):
-    """`received(log_path)` once `found(spans, logs)` is true, or after `timeout` seconds: the
-    senders' batch processors send every few seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        spans, logs = received(log_path)
-        if found(spans, logs) or time.monotonic() > deadline:
-            return spans, logs
-        time.sleep(0.5)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -1,7 +1,9 @@
-"""Servers the Python test suites start on loopback, on ports of their choosing: free ports, and
-Jaeger (the real one, built from its Go module by tools/jaeger/build.sh) with its query API.
+"""Servers the Python test suites and the benchmarks start on loopback: free ports; the
+OpenTelemetry collector (rotel, from PyPI), started one way for all of them, and what it received,
+read from its debug output; and Jaeger (the real one, built from its Go module by
+tools/jaeger/build.sh) with its query API.
 
-Used by the root conftest.py's fixtures and by the notebook tests' own."""
+Used by the root conftest.py's fixtures, the notebook tests' own, and sample-service/bench/."""
 
 import contextlib
 import json
@@ -43,6 +45,86 @@ def wait_for_port(port, timeout=20):
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on {port}")
+
+
+def rotel_agent():
+    """The collector's binary: ROTEL_AGENT when `./lab test` set it, else the one the rotel
+    package ships (requirements-test.txt)."""
+    if os.environ.get("ROTEL_AGENT"):
+        return os.environ["ROTEL_AGENT"]
+    import rotel  # here, not at the top: only this fallback needs the package
+
+    return str(Path(rotel.__file__).parent / "rotel-agent")
+
+
+def collector_command(grpc_port, http_port, *, forward_to=None, detail="detailed"):
+    """(argv, environment) of a collector that takes OTLP on the loopback ports `grpc_port` and
+    `http_port` and writes what it receives to its output: with `detail="detailed"`, every span
+    and log record, field by field (what `received` reads); with `detail="basic"`, one JSON line
+    per batch with its count (what `spans_counted` reads, cheap enough under full load). The spans
+    are forwarded to the OTLP gRPC endpoint `forward_to` when given (log records stay: Jaeger
+    takes spans only), else dropped."""
+    argv = [
+        rotel_agent(),
+        "start",
+        "--otlp-grpc-endpoint",
+        f"127.0.0.1:{grpc_port}",
+        "--otlp-http-endpoint",
+        f"127.0.0.1:{http_port}",
+    ]
+    env = dict(os.environ)
+    if forward_to:
+        argv += ["--exporters", "forward:otlp,drop:blackhole", "--exporters-traces", "forward"]
+        argv += ["--exporters-logs", "drop", "--exporters-metrics", "drop"]
+        env["ROTEL_EXPORTER_FORWARD_ENDPOINT"] = forward_to
+    else:
+        argv += ["--exporter", "blackhole"]
+    if detail == "detailed":
+        argv += ["--debug-log", "traces", "--debug-log", "logs", "--debug-log-verbosity", "detailed"]
+    else:
+        argv += ["--debug-log", "traces", "--debug-log-verbosity", "basic", "--log-format", "json"]
+    return argv, env
+
+
+def received(log_path):
+    """The spans and log records in a detailed collector's output (the OpenTelemetry Collector's
+    debug format: `Span #N` and `LogRecord #N` blocks), each as a dict of its fields: `Trace ID`,
+    `Parent ID`, `ID`, `Name` for a span; `Trace ID`, `Span ID`, `Body` for a log record."""
+    spans, logs, current = [], [], None
+    for line in Path(log_path).read_text().splitlines():
+        text = line.strip()
+        if text.startswith("Span #"):
+            current = {}
+            spans.append(current)
+        elif text.startswith("LogRecord #"):
+            current = {}
+            logs.append(current)
+        elif text.startswith(("ResourceSpans #", "ResourceLog #", "ScopeSpans #", "ScopeLogs #")):
+            current = None
+        elif current is not None and not text.startswith("->") and ":" in text:
+            field, _, value = text.partition(":")
+            current.setdefault(field.strip(), value.strip())
+    return spans, logs
+
+
+def wait_for_received(log_path, found, timeout=15):
+    """`received(log_path)` once `found(spans, logs)` is true, or after `timeout` seconds: the
+    senders' batch processors send every few seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        spans, logs = received(log_path)
+        if found(spans, logs) or time.monotonic() > deadline:
+            return spans, logs
+        time.sleep(0.5)
+
+
+def spans_counted(log_path):
+    """How many spans a basic collector's output says it received."""
+    total = 0
+    for line in Path(log_path).read_text().splitlines():
+        if '"Received traces.' in line:
+            total += json.loads(line).get("spans", 0)
+    return total
 
 
 def cargo_binary(package, repository=TOOLS.parent):

@@ -5,7 +5,6 @@ bench.py (wall clock) and instructions.py (callgrind) import it; it is not run o
 """
 
 import atexit
-import json
 import os
 import re
 import shutil
@@ -17,6 +16,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+
+from loopback_servers import collector_command, spans_counted  # noqa: E402 (found on the path set above)
+
 TARGET_DIR = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 BINARY = TARGET_DIR / "release" / "sample-service"
 SERVICE_PORT = 25_100
@@ -55,16 +58,6 @@ def need(tool, how):
         fail(f"{tool} is not installed: {how}")
 
 
-def rotel_agent():
-    if os.environ.get("ROTEL_AGENT"):
-        return os.environ["ROTEL_AGENT"]
-    try:
-        import rotel  # here, not at the top: only this fallback needs it, and it may be missing
-    except ImportError:
-        fail("the rotel collector is not installed: pip install rotel (or run bash .ci/run)")
-    return str(Path(rotel.__file__).parent / "rotel-agent")
-
-
 def pinned(cpu, argv):
     # With fewer than 2 cores there is nothing to pin to: run unpinned and say so in the output.
     return (["taskset", "-c", cpu] if os.cpu_count() >= 2 else []) + argv
@@ -95,37 +88,12 @@ class Collector:
         self.log = open(self.log_path, "w")
         ensure_port_free(GRPC_PORT)
         ensure_port_free(HTTP_PORT)
-        self.process = start(
-            pinned(
-                LOAD_CPU,
-                [
-                    rotel_agent(),
-                    "start",
-                    "--otlp-grpc-endpoint",
-                    f"127.0.0.1:{GRPC_PORT}",
-                    "--otlp-http-endpoint",
-                    f"127.0.0.1:{HTTP_PORT}",
-                    "--exporter",
-                    "blackhole",
-                    "--debug-log",
-                    "traces",
-                    "--debug-log-verbosity",
-                    "basic",
-                    "--log-format",
-                    "json",
-                ],
-            ),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        argv, env = collector_command(GRPC_PORT, HTTP_PORT, detail="basic")
+        self.process = start(pinned(LOAD_CPU, argv), env=env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for_port(GRPC_PORT)
 
     def spans_received(self):
-        total = 0
-        for line in self.log_path.read_text().splitlines():
-            if '"Received traces.' in line:
-                total += json.loads(line).get("spans", 0)
-        return total
+        return spans_counted(self.log_path)
 
     def stop(self):
         self.process.terminate()
