@@ -19,8 +19,20 @@ CACHE_MIB=4096
 VENV=.venv
 EVCXR_CONFIG_DIR="${XDG_CONFIG_HOME:-$HOME/.config}/evcxr"
 WARM_STAMP="$VENV/.evcxr-cache-warm"
-# The folders the warming kernels compiled in (kernel-setup/warm_cache.py): the cache needs them.
-WARM_DIR="${LAB_EVCXR_WARM_DIR:-/var/tmp/tracing-lab-$(id -u)/evcxr-warm}"
+# Where the lab's kernels compile: each kernel in a temporary folder of its own under kernels/
+# (the kernel's TMPDIR, set in its kernel.json), and the warming kernels in folders that stay,
+# under evcxr-warm/ (kernel-setup/warm_cache.py says why the cache needs them). Not under the home
+# folder: warm_cache.py says why too. The cargo configuration above both folders compiles tracelab,
+# the notebooks' path dependency, without incremental compilation: evcxr 0.22 caches no crate that
+# is compiled incrementally (that is how it tells a local crate from a downloaded one), and cargo
+# compiles path dependencies incrementally, so without it every new kernel compiled tracelab again
+# (2 to 2.5 s of the first `:dep` cell, measured here). The cache keys a crate by its rustc
+# command line, not by its source, so when tracelab changes its entries are removed (warm_cache.py).
+KERNEL_HOME="/var/tmp/tracing-lab-$(id -u)"
+WARM_DIR="$KERNEL_HOME/evcxr-warm"
+KERNEL_TMPDIR="$KERNEL_HOME/kernels"
+CARGO_SETTINGS='[profile.dev.package.tracelab]
+incremental = false'
 
 say() { printf 'kernel-setup: %s\n' "$*"; }
 die() { printf 'kernel-setup: error: %s\n' "$*" >&2; exit 1; }
@@ -36,9 +48,32 @@ version_at_least() {
     [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]
 }
 
+# True when Jupyter lists the "rust" kernel and it compiles under $KERNEL_TMPDIR.
 kernel_registered() {
     [ -x "$VENV/bin/jupyter" ] && "$VENV/bin/jupyter" kernelspec list --json 2>/dev/null |
-        "$VENV/bin/python" -c 'import json, sys; sys.exit(0 if "rust" in json.load(sys.stdin)["kernelspecs"] else 1)'
+        "$VENV/bin/python" -c '
+import json, sys
+rust = json.load(sys.stdin)["kernelspecs"].get("rust")
+sys.exit(0 if rust and rust["spec"].get("env", {}).get("TMPDIR") == sys.argv[1] else 1)' "$KERNEL_TMPDIR"
+}
+
+# Sets the kernel's TMPDIR in the kernel.json that `evcxr_jupyter --install` wrote.
+set_kernel_tmpdir() {
+    "$VENV/bin/jupyter" kernelspec list --json | "$VENV/bin/python" -c '
+import json, pathlib, sys
+spec_file = pathlib.Path(json.load(sys.stdin)["kernelspecs"]["rust"]["resource_dir"]) / "kernel.json"
+spec = json.loads(spec_file.read_text())
+spec.setdefault("env", {})["TMPDIR"] = sys.argv[1]
+spec_file.write_text(json.dumps(spec, indent=2) + "\n")' "$KERNEL_TMPDIR"
+}
+
+kernel_folders_ready() {
+    [ -d "$KERNEL_TMPDIR" ] && [ "$(cat "$KERNEL_HOME/.cargo/config.toml" 2>/dev/null)" = "$CARGO_SETTINGS" ]
+}
+
+make_kernel_folders() {
+    mkdir -p "$KERNEL_TMPDIR" "$KERNEL_HOME/.cargo" || die "could not create $KERNEL_TMPDIR"
+    printf '%s\n' "$CARGO_SETTINGS" > "$KERNEL_HOME/.cargo/config.toml"
 }
 
 # True when .venv has exactly the versions kernel-setup/requirements.txt pins.
@@ -82,19 +117,33 @@ turn_nbgrader_ui_off() {
     nbgrader_ui_off || die "could not turn nbgrader's JupyterLab extensions off in $VENV/"
 }
 
+# The lines the lab needs in evcxr's start-up file, which every kernel reads: `:cache` keeps
+# compiled crates between kernels; `:opt 0` compiles cells faster (evcxr's default is 2);
+# `:offline 1` lets cargo resolve the `:dep` lines from what it already has, without asking the
+# crate registry first (0.5 s of the first `:dep` cell, measured here; the warming kernels ran
+# online, so the crates are there).
+INIT_LINES=(":cache $CACHE_MIB" ":opt 0" ":offline 1")
+
 cache_configured() {
-    grep -qE '^:cache [0-9]+' "$EVCXR_CONFIG_DIR/init.evcxr" 2>/dev/null &&
-        grep -qE '^:opt 0' "$EVCXR_CONFIG_DIR/init.evcxr" 2>/dev/null
+    local line
+    for line in "${INIT_LINES[@]}"; do
+        grep -qE "^${line%% *} " "$EVCXR_CONFIG_DIR/init.evcxr" 2>/dev/null || return 1
+    done
 }
 
 # The lessons the cache is warmed for: their solved versions (the student versions have the same
 # `:dep` lines: they are generated from these).
 LESSONS=notebooks/solved/en
 
-# Every `:dep` line of every lesson, plus the evcxr version: what the warm cache is for.
+# Every `:dep` line of every lesson, tracelab's source, and the evcxr version: what the warm cache
+# is for.
 warm_key() {
     # "warm-folders": the cache is warmed in folders that stay (kernel-setup/warm_cache.py says why).
-    { echo "$EVCXR_VERSION warm-folders"; cat "$LESSONS"/*.ipynb | grep -o ':dep .*' | sort -u; } | sha256sum | cut -c1-16
+    {
+        echo "$EVCXR_VERSION warm-folders $CARGO_SETTINGS"
+        cat "$LESSONS"/*.ipynb | grep -o ':dep .*' | sort -u
+        find tracelab/Cargo.toml tracelab/src -type f | sort | xargs cat
+    } | sha256sum | cut -c1-16
 }
 
 check() {
@@ -121,14 +170,19 @@ check() {
         say "MISSING  $VENV/ does not have the versions in kernel-setup/requirements.txt (with nbgrader's UI off)"; missing=1
     fi
     if kernel_registered; then
-        say "ok       Jupyter kernel 'rust' registered"
+        say "ok       Jupyter kernel 'rust' registered, compiling in $KERNEL_TMPDIR"
     else
-        say "MISSING  Jupyter kernel 'rust'"; missing=1
+        say "MISSING  Jupyter kernel 'rust' (compiling in $KERNEL_TMPDIR)"; missing=1
+    fi
+    if kernel_folders_ready; then
+        say "ok       $KERNEL_HOME/.cargo/config.toml"
+    else
+        say "MISSING  $KERNEL_TMPDIR or $KERNEL_HOME/.cargo/config.toml"; missing=1
     fi
     if cache_configured; then
-        say "ok       evcxr cache on ($EVCXR_CONFIG_DIR/init.evcxr)"
+        say "ok       evcxr cache on, offline ($EVCXR_CONFIG_DIR/init.evcxr)"
     else
-        say "MISSING  evcxr cache setting in $EVCXR_CONFIG_DIR/init.evcxr"; missing=1
+        say "MISSING  ${INIT_LINES[*]} in $EVCXR_CONFIG_DIR/init.evcxr"; missing=1
     fi
     if [ -f "$WARM_STAMP" ] && [ "$(cat "$WARM_STAMP")" = "$(warm_key)" ] && [ -d "$WARM_DIR" ]; then
         say "ok       evcxr cache warm for the notebooks' dependencies"
@@ -139,53 +193,72 @@ check() {
     return "$missing"
 }
 
+# A virtual environment with the versions kernel-setup/requirements.txt pins.
+install_python_env() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        python3 -m venv "$VENV" || { echo "python3 -m venv failed: install your system's python3-venv package"; return 1; }
+    fi
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r kernel-setup/requirements.txt
+}
+
 setup() {
     command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs), then run this again"
     command -v python3 >/dev/null || die "python3 not found: install Python 3.9 or newer"
 
-    say "[1/5] the Rust kernel, evcxr_jupyter $EVCXR_VERSION"
+    # JupyterLab's packages download while evcxr compiles: the one waits on the network, the other
+    # on the processor.
+    say "[1/5] JupyterLab in $VENV/ (kernel-setup/requirements.txt)"
+    local pip_job="" pip_log
+    if requirements_met; then
+        say "      installed"
+    else
+        pip_log=$(mktemp "${TMPDIR:-/tmp}/lab-pip-install.XXXXXX")
+        say "      installing with pip, while the next step runs (pip's output: $pip_log)"
+        install_python_env > "$pip_log" 2>&1 &
+        pip_job=$!
+    fi
+
+    say "[2/5] the Rust kernel, evcxr_jupyter $EVCXR_VERSION"
     local version
     version=$(installed_evcxr_version)
     if [ -n "$version" ] && version_at_least "$version" "$EVCXR_VERSION"; then
         say "      evcxr_jupyter $version is installed"
     else
         say "      building evcxr_jupyter $EVCXR_VERSION from crates.io (found: ${version:-none})."
-        say "      This compiles about 400 crates: roughly 7 minutes on 2 cores. It happens once."
+        say "      This compiles 340 crates: about 7 minutes on 2 cores, once (cargo counts them below)."
         cargo install evcxr_jupyter --version "$EVCXR_VERSION" --locked
         command -v evcxr_jupyter >/dev/null || die "evcxr_jupyter was built but is not on PATH: add ~/.cargo/bin to PATH"
     fi
-
-    say "[2/5] JupyterLab in $VENV/ (kernel-setup/requirements.txt)"
-    if [ ! -x "$VENV/bin/python" ]; then
-        python3 -m venv "$VENV" || die "python3 -m venv failed: install your system's python3-venv package"
-    fi
-    if requirements_met; then
-        say "      installed"
-    else
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r kernel-setup/requirements.txt ||
-            die "could not install kernel-setup/requirements.txt into $VENV/ (is PyPI reachable?)"
+    if [ -n "$pip_job" ]; then
+        wait "$pip_job" || { tail -n 20 "$pip_log" >&2; die "could not install kernel-setup/requirements.txt into $VENV/ (is PyPI reachable?); pip's output is above and in $pip_log"; }
+        requirements_met || die "pip ran, but $VENV/ does not have the versions in kernel-setup/requirements.txt (pip's output: $pip_log)"
+        rm -f "$pip_log"
+        say "      JupyterLab installed in $VENV/"
     fi
     nbgrader_ui_off || turn_nbgrader_ui_off
 
     say "[3/5] registering the kernel with Jupyter"
+    kernel_folders_ready || make_kernel_folders
     if kernel_registered; then
         say "      the 'rust' kernel is registered"
     else
         evcxr_jupyter --install >/dev/null
-        kernel_registered || die "evcxr_jupyter --install ran but Jupyter does not list a 'rust' kernel"
-        say "      registered the 'rust' kernel"
+        set_kernel_tmpdir
+        kernel_registered || die "evcxr_jupyter --install ran but Jupyter does not list a 'rust' kernel compiling in $KERNEL_TMPDIR"
+        say "      registered the 'rust' kernel, compiling in $KERNEL_TMPDIR"
     fi
 
-    say "[4/5] evcxr's dependency cache"
+    say "[4/5] evcxr's start-up file"
     if cache_configured; then
-        say "      on, in $EVCXR_CONFIG_DIR/init.evcxr"
+        say "      ready: $EVCXR_CONFIG_DIR/init.evcxr"
     else
         mkdir -p "$EVCXR_CONFIG_DIR"
-        # :cache keeps compiled crates between kernels; :opt 0 compiles cells faster (evcxr's
-        # default is 2). Both go to evcxr's own start-up file, which every kernel reads.
-        grep -qE '^:cache [0-9]+' "$EVCXR_CONFIG_DIR/init.evcxr" 2>/dev/null || echo ":cache $CACHE_MIB" >> "$EVCXR_CONFIG_DIR/init.evcxr"
-        grep -qE '^:opt 0' "$EVCXR_CONFIG_DIR/init.evcxr" 2>/dev/null || echo ":opt 0" >> "$EVCXR_CONFIG_DIR/init.evcxr"
-        say "      cache on (${CACHE_MIB} MiB) and quick compiles (:opt 0) in $EVCXR_CONFIG_DIR/init.evcxr"
+        local line
+        for line in "${INIT_LINES[@]}"; do
+            # A line the user wrote for the same setting (":cache 1024") stays as it is.
+            grep -qE "^${line%% *} " "$EVCXR_CONFIG_DIR/init.evcxr" 2>/dev/null || echo "$line" >> "$EVCXR_CONFIG_DIR/init.evcxr"
+        done
+        say "      ${INIT_LINES[*]} in $EVCXR_CONFIG_DIR/init.evcxr"
     fi
 
     say "[5/5] warming the cache with the notebooks' dependencies"

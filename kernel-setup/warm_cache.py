@@ -54,7 +54,21 @@ EVCXR_CACHE = CACHE_HOME / "evcxr"  # evcxr's cache (`:cache`)
 # through a relative run path that climbs one folder too many, which only does no harm when the
 # folder and the toolchain (often ~/.rustup) have nothing but `/` in common (seen here: with the
 # folder under /root, every kernel failed its first cell with "dlopen failed").
-WARM_HOME = Path(os.environ.get("LAB_EVCXR_WARM_DIR") or f"/var/tmp/tracing-lab-{os.getuid()}/evcxr-warm")
+# `.cargo/config.toml` in the folder above (setup.sh writes it) has tracelab compiled so that the
+# cache keeps it.
+WARM_HOME = Path(f"/var/tmp/tracing-lab-{os.getuid()}/evcxr-warm")
+
+
+def forget_local_crates():
+    """Removes the cache's entries for crates compiled from a path (tracelab): evcxr keys an entry
+    by the rustc command line, which stays the same when the crate's source changes."""
+    for meta in EVCXR_CACHE.glob("*/meta"):
+        arguments = meta.read_text().splitlines()  # one argument per line
+        if "--crate-name" in arguments and arguments[arguments.index("--crate-name") + 1] in LOCAL_CRATES:
+            shutil.rmtree(meta.parent)
+
+
+LOCAL_CRATES = {"tracelab"}
 
 
 def warm_folder(lines):
@@ -68,7 +82,9 @@ def warm(notebook_dir, lines):
     folder.mkdir(parents=True)
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "rust", "display_name": "Rust", "language": "rust"}
-    notebook.cells.append(nbformat.v4.new_code_cell("\n".join(lines)))
+    # Online: the lab's kernels are offline (`:offline 1` in evcxr's init.evcxr, setup.sh), and
+    # this is where the crates are downloaded.
+    notebook.cells.append(nbformat.v4.new_code_cell("\n".join((":offline 0", *lines))))
     client = NotebookClient(
         notebook,
         kernel_name="rust",
@@ -94,6 +110,8 @@ def main():
         )
         shutil.rmtree(EVCXR_CACHE)
         EVCXR_CACHE.mkdir()  # evcxr's `:cache`, at every kernel's start, needs the folder
+    if EVCXR_CACHE.is_dir():
+        forget_local_crates()
     for lines, notebooks in sets.items():
         print(f"kernel-setup:       {', '.join(notebooks)}: {len(lines)} crates", flush=True)
         started = time.monotonic()

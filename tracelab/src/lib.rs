@@ -14,23 +14,33 @@ pub mod check;
 pub mod critical_path;
 pub mod exercise;
 mod html;
+#[cfg(feature = "jaeger")]
 pub mod jaeger;
 pub mod lang;
 pub mod lessons;
 pub mod model;
+pub mod recorder;
+#[cfg(feature = "jaeger")]
 pub mod request;
 pub mod search;
+#[cfg(feature = "serve")]
 pub mod serve;
 pub mod waterfall;
 
 pub use critical_path::CriticalPath;
 pub use lang::set_language;
+#[cfg(feature = "jaeger")]
+pub use lessons::lesson02;
 #[cfg(feature = "logs")]
 pub use lessons::lesson07;
-pub use lessons::{lesson00, lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson08};
+pub use lessons::{lesson00, lesson01, lesson04, lesson05, lesson06};
+#[cfg(feature = "serve")]
+pub use lessons::{lesson03, lesson08};
 pub use model::TraceSpan;
+#[cfg(feature = "jaeger")]
 pub use request::traced_get;
 pub use search::TraceList;
+#[cfg(feature = "serve")]
 pub use serve::{serve, Served};
 pub use waterfall::Waterfall;
 

@@ -11,7 +11,7 @@ pub use shop::{Checkout, Shop, Traffic, CHECKOUTS, FRONTEND_TIMEOUT, SEED_VARIAB
 
 use crate::check::{self, CheckFailed, Checklist};
 use crate::exercise::{Exercise, Text};
-use crate::lessons::lesson02::Recorder;
+use crate::recorder::Recorder;
 use crate::tr;
 
 const LESSON: &str = "08-what-is-wrong-with-this-shop";

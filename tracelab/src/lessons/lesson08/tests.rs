@@ -4,7 +4,7 @@
 
 use super::faults::{traces_showing, Fault, Repair};
 use super::shop::{Config, Plan, Shop, CHECKOUTS};
-use crate::lessons::lesson02::Recorder;
+use crate::recorder::Recorder;
 
 fn shop_with(faults: &[Fault]) -> Shop {
     let mut plan = Plan::with_seed(11);
