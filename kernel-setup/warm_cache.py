@@ -59,10 +59,11 @@ EVCXR_CACHE = CACHE_HOME / "evcxr"  # evcxr's cache (`:cache`)
 WARM_HOME = Path(f"/var/tmp/tracing-lab-{os.getuid()}/evcxr-warm")
 
 
-def forget_local_crates():
-    """Removes the cache's entries for crates compiled from a path (tracelab): evcxr keys an entry
-    by the rustc command line, which stays the same when the crate's source changes."""
-    for meta in EVCXR_CACHE.glob("*/meta"):
+def forget_local_crates(cache):
+    """Removes the entries of evcxr's `cache` for crates compiled from a path (tracelab): evcxr
+    keys an entry by the rustc command line, which stays the same when the crate's source
+    changes."""
+    for meta in cache.glob("*/meta"):
         arguments = meta.read_text().splitlines()  # one argument per line
         if "--crate-name" in arguments and arguments[arguments.index("--crate-name") + 1] in LOCAL_CRATES:
             shutil.rmtree(meta.parent)
@@ -111,7 +112,7 @@ def main():
         shutil.rmtree(EVCXR_CACHE)
         EVCXR_CACHE.mkdir()  # evcxr's `:cache`, at every kernel's start, needs the folder
     if EVCXR_CACHE.is_dir():
-        forget_local_crates()
+        forget_local_crates(EVCXR_CACHE)
     for lines, notebooks in sets.items():
         print(f"kernel-setup:       {', '.join(notebooks)}: {len(lines)} crates", flush=True)
         started = time.monotonic()

@@ -1,0 +1,66 @@
+"""The Rust kernel as kernel-setup/setup.sh leaves it, quick on a lesson's first cells.
+
+- A new kernel takes tracelab, the lessons' own crate, from evcxr's cache instead of compiling it:
+  evcxr 0.22 caches no crate compiled incrementally, and setup.sh's cargo configuration above the
+  kernels' folder compiles tracelab without.
+- warm_cache.py forgets tracelab's entries when it warms again (evcxr keys an entry by the rustc
+  command line, which stays the same when tracelab's source changes) and keeps the others.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from warm_cache import EVCXR_CACHE, forget_local_crates  # noqa: E402
+
+LESSONS = HERE.parent / "notebooks" / "solved" / "en"
+
+
+def crate_of(entry):
+    arguments = (entry / "meta").read_text().splitlines()
+    return arguments[arguments.index("--crate-name") + 1] if "--crate-name" in arguments else None
+
+
+def tracelab_hits():
+    return {entry: int((entry / "hits").read_text()) for entry in EVCXR_CACHE.glob("*") if crate_of(entry) == "tracelab"}
+
+
+def test_a_new_kernel_takes_tracelab_from_evcxrs_cache():
+    before = tracelab_hits()
+    assert before, f"evcxr's cache ({EVCXR_CACHE}) has no tracelab: run kernel-setup/setup.sh"
+    lesson = nbformat.read(LESSONS / "01-nested-spans-to-stdout.ipynb", as_version=4)
+    dep_cell = next(cell for cell in lesson.cells if cell.cell_type == "code" and ":dep tracelab" in cell.source)
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "rust", "display_name": "Rust", "language": "rust"}
+    notebook.cells = [nbformat.v4.new_code_cell(dep_cell.source), nbformat.v4.new_code_cell("tracelab::show(1 + 1);")]
+    NotebookClient(
+        notebook, kernel_name="rust", timeout=300, startup_timeout=120, resources={"metadata": {"path": str(LESSONS)}}
+    ).execute()
+    assert "2" in notebook.cells[1].outputs[0]["data"]["text/plain"]
+    after = tracelab_hits()
+    assert any(after.get(entry, 0) > hits for entry, hits in before.items()), (
+        "the kernel compiled tracelab instead of taking it from evcxr's cache (no cache entry of tracelab was hit)"
+    )
+
+
+def entry(cache, name, crate):
+    folder = cache / name
+    folder.mkdir(parents=True)
+    (folder / "meta").write_text(f"--crate-name\n{crate}\n--edition=2021\n")
+    (folder / "hits").write_text("3")
+    return folder
+
+
+def test_warming_again_forgets_tracelab_and_keeps_the_downloaded_crates(tmp_path):
+    tracelab = entry(tmp_path, "1", "tracelab")
+    serde = entry(tmp_path, "2", "serde")
+    named_like_it = entry(tmp_path, "3", "tracelab_helpers")
+    forget_local_crates(tmp_path)
+    assert not tracelab.exists()
+    assert serde.exists() and named_like_it.exists()
