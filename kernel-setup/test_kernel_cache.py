@@ -7,7 +7,6 @@
   command line, which stays the same when tracelab's source changes) and keeps the others.
 """
 
-import os
 import sys
 from pathlib import Path
 
@@ -28,7 +27,9 @@ def crate_of(entry):
 
 
 def tracelab_hits():
-    return {entry: int((entry / "hits").read_text()) for entry in EVCXR_CACHE.glob("*") if crate_of(entry) == "tracelab"}
+    return {
+        entry: int((entry / "hits").read_text()) for entry in EVCXR_CACHE.glob("*") if crate_of(entry) == "tracelab"
+    }
 
 
 def test_a_new_kernel_takes_tracelab_from_evcxrs_cache():
