@@ -18,7 +18,6 @@ EVCXR_VERSION=0.22.0
 CACHE_MIB=4096
 VENV=.venv
 EVCXR_CONFIG_DIR="${XDG_CONFIG_HOME:-$HOME/.config}/evcxr"
-WARM_STAMP="$VENV/.evcxr-cache-warm"
 # Where the lab's kernels compile: each kernel in a temporary folder of its own under kernels/
 # (the kernel's TMPDIR, set in its kernel.json), and the warming kernels in folders that stay,
 # under evcxr-warm/ (kernel-setup/warm_cache.py says why the cache needs them). Not under the home
@@ -30,6 +29,9 @@ WARM_STAMP="$VENV/.evcxr-cache-warm"
 # command line, not by its source, so when tracelab changes its entries are removed (warm_cache.py).
 KERNEL_HOME="/var/tmp/tracing-lab-$(id -u)"
 WARM_DIR="$KERNEL_HOME/evcxr-warm"
+# What the cache was last warmed for (warm_key), beside the cache rather than in one clone of the
+# lab: another clone with the same lessons and tracelab (a CI run's, say) finds it warm too.
+WARM_STAMP="$KERNEL_HOME/warm-key"
 KERNEL_TMPDIR="$KERNEL_HOME/kernels"
 CARGO_SETTINGS='[profile.dev.package.tracelab]
 incremental = false'
