@@ -8,9 +8,11 @@
 # What it sets up:
 #   - evcxr_jupyter (the Rust Jupyter kernel), pinned, built with `cargo install --locked`
 #   - .venv/ with JupyterLab and the notebook runner, pinned in kernel-setup/requirements.txt
-#   - the kernel registered for Jupyter under the name "rust"
-#   - evcxr's compiled-dependency cache turned on (`:cache` in evcxr's init.evcxr) and warmed with
-#     every crate the notebooks ask for, so that the first `:dep` cell of a notebook is quick
+#   - the kernel registered for Jupyter under the name "rust", compiling under
+#     /var/tmp/tracing-lab-$UID/ with the cargo configuration there (see KERNEL_HOME below)
+#   - evcxr's compiled-dependency cache turned on (`:cache` in evcxr's init.evcxr, with `:opt 0`
+#     and `:offline 1`) and warmed with every crate the notebooks ask for, tracelab included, so
+#     that the first `:dep` cell of a notebook is quick
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
