@@ -128,10 +128,16 @@ turn_nbgrader_ui_off() {
 # online, so the crates are there).
 INIT_LINES=(":cache $CACHE_MIB" ":opt 0" ":offline 1")
 
+# True when init.evcxr sets the setting of line $1 (":cache 4096" sets `:cache`), to any value: a
+# line the user wrote for the same setting (":cache 1024") stays as it is.
+has_init_setting() {
+    grep -qE "^${1%% *} " "$EVCXR_CONFIG_DIR/init.evcxr" 2>/dev/null
+}
+
 cache_configured() {
     local line
     for line in "${INIT_LINES[@]}"; do
-        grep -qE "^${line%% *} " "$EVCXR_CONFIG_DIR/init.evcxr" 2>/dev/null || return 1
+        has_init_setting "$line" || return 1
     done
 }
 
@@ -259,8 +265,7 @@ setup() {
         mkdir -p "$EVCXR_CONFIG_DIR"
         local line
         for line in "${INIT_LINES[@]}"; do
-            # A line the user wrote for the same setting (":cache 1024") stays as it is.
-            grep -qE "^${line%% *} " "$EVCXR_CONFIG_DIR/init.evcxr" 2>/dev/null || echo "$line" >> "$EVCXR_CONFIG_DIR/init.evcxr"
+            has_init_setting "$line" || echo "$line" >> "$EVCXR_CONFIG_DIR/init.evcxr"
         done
         say "      ${INIT_LINES[*]} in $EVCXR_CONFIG_DIR/init.evcxr"
     fi

@@ -16,19 +16,16 @@ from nbclient import NotebookClient
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from warm_cache import EVCXR_CACHE, forget_local_crates  # noqa: E402
+from warm_cache import EVCXR_CACHE, crate_name, forget_local_crates  # noqa: E402
 
 LESSONS = HERE.parent / "notebooks" / "solved" / "en"
 
 
-def crate_of(entry):
-    arguments = (entry / "meta").read_text().splitlines()
-    return arguments[arguments.index("--crate-name") + 1] if "--crate-name" in arguments else None
-
-
 def tracelab_hits():
     return {
-        entry: int((entry / "hits").read_text()) for entry in EVCXR_CACHE.glob("*") if crate_of(entry) == "tracelab"
+        meta.parent: int((meta.parent / "hits").read_text())
+        for meta in EVCXR_CACHE.glob("*/meta")
+        if crate_name(meta.parent) == "tracelab"
     }
 
 

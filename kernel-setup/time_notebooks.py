@@ -59,7 +59,7 @@ def main():
         first_dep = next((index for index, cell in enumerate(code) if ":dep " in cell.source), 0)
         later = [seconds(cell) for cell in code[first_dep + 1 :]]
         errors = sum(1 for cell in code for output in cell.outputs if output.output_type == "error")
-        slowest = sorted(((seconds(cell), index) for index, cell in enumerate(code[first_dep + 1 :])), reverse=True)
+        slowest = sorted(((took, index) for index, took in enumerate(later)), reverse=True)
         print(
             f"{path.name}: kernel start {kernel_ready - started:.1f} s, Run All {finished - kernel_ready:.1f} s, "
             f"first :dep cell {seconds(code[first_dep]):.1f} s, median later cell {statistics.median(later):.2f} s "

@@ -59,17 +59,24 @@ EVCXR_CACHE = CACHE_HOME / "evcxr"  # evcxr's cache (`:cache`)
 WARM_HOME = Path(f"/var/tmp/tracing-lab-{os.getuid()}/evcxr-warm")
 
 
+# Crates compiled from a path, whose cache entries go stale when their source changes.
+LOCAL_CRATES = {"tracelab"}
+
+
+def crate_name(entry):
+    """The crate an entry of evcxr's cache holds: its `meta` file is the rustc command line, one
+    argument per line."""
+    arguments = (entry / "meta").read_text().splitlines()
+    return arguments[arguments.index("--crate-name") + 1] if "--crate-name" in arguments else None
+
+
 def forget_local_crates(cache):
     """Removes the entries of evcxr's `cache` for crates compiled from a path (tracelab): evcxr
     keys an entry by the rustc command line, which stays the same when the crate's source
     changes."""
     for meta in cache.glob("*/meta"):
-        arguments = meta.read_text().splitlines()  # one argument per line
-        if "--crate-name" in arguments and arguments[arguments.index("--crate-name") + 1] in LOCAL_CRATES:
+        if crate_name(meta.parent) in LOCAL_CRATES:
             shutil.rmtree(meta.parent)
-
-
-LOCAL_CRATES = {"tracelab"}
 
 
 def warm_folder(lines):
@@ -111,8 +118,7 @@ def main():
         )
         shutil.rmtree(EVCXR_CACHE)
         EVCXR_CACHE.mkdir()  # evcxr's `:cache`, at every kernel's start, needs the folder
-    if EVCXR_CACHE.is_dir():
-        forget_local_crates(EVCXR_CACHE)
+    forget_local_crates(EVCXR_CACHE)
     for lines, notebooks in sets.items():
         print(f"kernel-setup:       {', '.join(notebooks)}: {len(lines)} crates", flush=True)
         started = time.monotonic()

@@ -52,8 +52,13 @@ def rotel_agent():
     package ships (requirements-test.txt)."""
     if os.environ.get("ROTEL_AGENT"):
         return os.environ["ROTEL_AGENT"]
-    import rotel  # here, not at the top: only this fallback needs the package
-
+    try:
+        import rotel  # here, not at the top: only this fallback needs the package
+    except ImportError:
+        raise RuntimeError(
+            "the rotel collector is not installed: pip install -r requirements-test.txt (./lab test does), "
+            "or set ROTEL_AGENT to its rotel-agent"
+        ) from None
     return str(Path(rotel.__file__).parent / "rotel-agent")
 
 

@@ -5,9 +5,11 @@
 //! part nobody should type in a notebook: drawing finished spans as a trace waterfall
 //! ([`waterfall`]), checking an exercise's spans with messages that say what is wrong
 //! ([`check`]), and fetching a trace back from Jaeger's query API to draw it the same way
-//! ([`jaeger`]). All three work on one small model of a span, [`model::TraceSpan`]. And one thing
-//! that is not about tracing at all: running a notebook's web app in the background ([`serve`]);
-//! and one request to a traced service whose trace id it reads from the answer ([`request`]).
+//! (`jaeger`, with the feature of that name). All three work on one small model of a span,
+//! [`model::TraceSpan`]. And one thing that is not about tracing at all: running a notebook's web
+//! app in the background (`serve`, with the feature of that name); and one request to a traced
+//! service whose trace id it reads from the answer (`request`, with the feature `jaeger`). A
+//! lesson asks only for the features it uses: each crate they pull in makes its cells slower.
 //! Every message a student reads is written in English and in Brazilian Portuguese ([`lang`]).
 
 pub mod check;
