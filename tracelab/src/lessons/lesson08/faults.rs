@@ -205,6 +205,10 @@ pub fn shows(fault: Fault, trace_id: &str, all: &[TraceSpan]) -> bool {
                     })
                 })
         }),
+        // The orders service still at work after its caller gave up, because one of its calls
+        // to payments waited longer than the caller's whole wait. Outliving the caller alone is
+        // not enough: with the lock held across the call, a checkout can queue for the lock
+        // until the frontend gives up, and each of its calls still waits less than that.
         Fault::TimeoutLongerThanCaller => trace.iter().any(|server| {
             server.service == "orders"
                 && server.kind == "server"
@@ -213,6 +217,10 @@ pub fn shows(fault: Fault, trace_id: &str, all: &[TraceSpan]) -> bool {
                         && caller.service == "frontend"
                         && server.parent_id.as_ref() == Some(&caller.span_id)
                         && server.end_ns > caller.end_ns + 20_000_000
+                        && calls_to(&trace, "/charge").any(|charge| {
+                            charge.end_ns.saturating_sub(charge.start_ns)
+                                > caller.end_ns.saturating_sub(caller.start_ns)
+                        })
                 })
         }),
     }

@@ -2,8 +2,9 @@
 //! drive, no fault shows in a shop that has none (so that a finding can only be right when the
 //! fault is there), and the repairs take every fault away.
 
-use super::faults::{traces_showing, Fault, Repair};
+use super::faults::{shows, traces_showing, Fault, Repair};
 use super::shop::{Config, Plan, Shop, CHECKOUTS};
+use crate::model::{Kind, TraceSpan};
 use crate::recorder::Recorder;
 
 fn shop_with(faults: &[Fault]) -> Shop {
@@ -71,4 +72,75 @@ fn every_fault_at_once_shows_all_of_them_and_the_repairs_take_them_away() {
         };
         assert_eq!(checkout.status, expected, "{checkout:?}");
     }
+}
+
+/// A span of the trace `t`, from `start_ms` to `end_ms`.
+fn span(
+    (id, parent): (&str, Option<&str>),
+    (service, kind, name): (&str, Kind, &str),
+    (start_ms, end_ms): (u128, u128),
+    url: Option<&str>,
+) -> TraceSpan {
+    TraceSpan {
+        trace_id: "t".into(),
+        span_id: id.into(),
+        parent_id: parent.map(str::to_owned),
+        name: name.into(),
+        service: service.into(),
+        scope: service.into(),
+        kind,
+        start_ns: start_ms * 1_000_000,
+        end_ns: end_ms * 1_000_000,
+        error: None,
+        attributes: url
+            .map(|url| vec![("url.full".to_owned(), url.to_owned())])
+            .unwrap_or_default(),
+        events: vec![],
+    }
+}
+
+/// A checkout whose frontend gives up after 800 ms while orders goes on until 1100 ms, and whose
+/// call to payments lasts `charge_ms`, inside the lock or after it.
+fn outlived_checkout(charge_ms: u128, inside_lock: bool) -> Vec<TraceSpan> {
+    let charge_parent = if inside_lock { "lock" } else { "server" };
+    vec![
+        span(
+            ("caller", None),
+            ("frontend", Kind::Client, "GET"),
+            (0, 800),
+            Some("http://127.0.0.1:1/order"),
+        ),
+        span(
+            ("server", Some("caller")),
+            ("orders", Kind::Server, "GET /order"),
+            (5, 1100),
+            None,
+        ),
+        span(
+            ("lock", Some("server")),
+            ("orders", Kind::Internal, "orders_lock"),
+            (10, 1090),
+            None,
+        ),
+        span(
+            ("charge", Some(charge_parent)),
+            ("orders", Kind::Client, "GET"),
+            (1080 - charge_ms, 1080),
+            Some("http://127.0.0.1:2/charge?checkout=1"),
+        ),
+    ]
+}
+
+#[test]
+fn a_checkout_that_queued_for_the_lock_until_its_caller_gave_up_is_no_long_timeout() {
+    let spans = outlived_checkout(20, true);
+    assert!(shows(Fault::LockHeldAcrossCall, "t", &spans));
+    assert!(!shows(Fault::TimeoutLongerThanCaller, "t", &spans));
+}
+
+#[test]
+fn a_call_to_payments_that_outwaits_the_caller_is_a_long_timeout() {
+    let spans = outlived_checkout(1000, false);
+    assert!(shows(Fault::TimeoutLongerThanCaller, "t", &spans));
+    assert!(!shows(Fault::LockHeldAcrossCall, "t", &spans));
 }
