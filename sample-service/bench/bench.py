@@ -65,16 +65,29 @@ def run_wrk(seconds):
     ).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         fail(f"wrk saw errors:\n{out}")
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": wrk_ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1)),
-        "p99_ms": wrk_ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1)),
-    }
+    figures = wrk_figures(out)
+    if figures is None:
+        fail(f"wrk's output has no Requests/sec, 50% or 99% line:\n{out}")
+    return figures
+
+
+def wrk_figures(out):
+    """Requests/s, p50 and p99 (ms) from `wrk --latency`'s output, or None when one is missing.
+
+    wrk pads a value whose unit is one letter ("1.02s", "1.00m") with a space, so a line may end
+    in one."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)\s*$", out, re.M)
+    p50 = re.search(r"^\s+50%\s+([\d.]+(?:us|ms|s|m|h))\s*$", out, re.M)
+    p99 = re.search(r"^\s+99%\s+([\d.]+(?:us|ms|s|m|h))\s*$", out, re.M)
+    if not (rps and p50 and p99):
+        return None
+    return {"rps": float(rps.group(1)), "p50_ms": wrk_ms(p50.group(1)), "p99_ms": wrk_ms(p99.group(1))}
 
 
 def wrk_ms(text):
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    """Milliseconds from one of wrk's time values: "412.00us", "1.19ms", "1.02s", "1.00m", "2.00h"."""
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}[unit]
 
 
 def run_hey(seconds, rate, connections=10, port=SERVICE_PORT):
