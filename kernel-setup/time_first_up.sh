@@ -31,7 +31,7 @@ put_back() {
 trap put_back EXIT
 
 mkdir -p "$FRESH/home" "$FRESH/bin"
-for tool in cargo rustc rustup rustdoc; do
+for tool in cargo rustc rustup rustdoc cargo-clippy clippy-driver rustfmt cargo-fmt; do
     ln -s "$(dirname "$RUSTUP")/$tool" "$FRESH/bin/$tool"
 done
 git clone --quiet "$REPO" "$FRESH/clone"
