@@ -206,9 +206,11 @@ pub fn shows(fault: Fault, trace_id: &str, all: &[TraceSpan]) -> bool {
                 })
         }),
         // The orders service still at work after its caller gave up, because one of its calls
-        // to payments waited longer than the caller's whole wait. Outliving the caller alone is
-        // not enough: with the lock held across the call, a checkout can queue for the lock
-        // until the frontend gives up, and each of its calls still waits less than that.
+        // to payments waited longer than the caller's whole wait, as its timeout let it.
+        // Outliving the caller alone is not enough: with the lock held across the call, a
+        // checkout can queue for the lock until the frontend gives up. Nor is a long call alone:
+        // on a busy machine a call can overrun a short timeout by a scheduler's pause, so its
+        // timeout (`lab.timeout_ms`) must be longer than the caller's wait too.
         Fault::TimeoutLongerThanCaller => trace.iter().any(|server| {
             server.service == "orders"
                 && server.kind == "server"
@@ -218,8 +220,11 @@ pub fn shows(fault: Fault, trace_id: &str, all: &[TraceSpan]) -> bool {
                         && server.parent_id.as_ref() == Some(&caller.span_id)
                         && server.end_ns > caller.end_ns + 20_000_000
                         && calls_to(&trace, "/charge").any(|charge| {
-                            charge.end_ns.saturating_sub(charge.start_ns)
-                                > caller.end_ns.saturating_sub(caller.start_ns)
+                            let caller_waited = caller.duration_ns();
+                            let allowed_ns = attribute(charge, "lab.timeout_ms")
+                                .and_then(|ms| ms.parse::<u128>().ok())
+                                .map_or(0, |ms| ms * 1_000_000);
+                            charge.duration_ns() > caller_waited && allowed_ns > caller_waited
                         })
                 })
         }),

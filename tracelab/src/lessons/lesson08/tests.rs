@@ -100,9 +100,18 @@ fn span(
 }
 
 /// A checkout whose frontend gives up after 800 ms while orders goes on until 1100 ms, and whose
-/// call to payments lasts `charge_ms`, inside the lock or after it.
-fn outlived_checkout(charge_ms: u128, inside_lock: bool) -> Vec<TraceSpan> {
+/// call to payments lasts `charge_ms` under a timeout of `timeout_ms`, inside the lock or after it.
+fn outlived_checkout(charge_ms: u128, timeout_ms: u128, inside_lock: bool) -> Vec<TraceSpan> {
     let charge_parent = if inside_lock { "lock" } else { "server" };
+    let mut charge = span(
+        ("charge", Some(charge_parent)),
+        ("orders", Kind::Client, "GET"),
+        (1080 - charge_ms, 1080),
+        Some("http://127.0.0.1:2/charge?checkout=1"),
+    );
+    charge
+        .attributes
+        .push(("lab.timeout_ms".to_owned(), timeout_ms.to_string()));
     vec![
         span(
             ("caller", None),
@@ -122,25 +131,29 @@ fn outlived_checkout(charge_ms: u128, inside_lock: bool) -> Vec<TraceSpan> {
             (10, 1090),
             None,
         ),
-        span(
-            ("charge", Some(charge_parent)),
-            ("orders", Kind::Client, "GET"),
-            (1080 - charge_ms, 1080),
-            Some("http://127.0.0.1:2/charge?checkout=1"),
-        ),
+        charge,
     ]
 }
 
 #[test]
 fn a_checkout_that_queued_for_the_lock_until_its_caller_gave_up_is_no_long_timeout() {
-    let spans = outlived_checkout(20, true);
+    let spans = outlived_checkout(20, 500, true);
     assert!(shows(Fault::LockHeldAcrossCall, "t", &spans));
     assert!(!shows(Fault::TimeoutLongerThanCaller, "t", &spans));
 }
 
 #[test]
 fn a_call_to_payments_that_outwaits_the_caller_is_a_long_timeout() {
-    let spans = outlived_checkout(1000, false);
+    let spans = outlived_checkout(1000, 2000, false);
     assert!(shows(Fault::TimeoutLongerThanCaller, "t", &spans));
     assert!(!shows(Fault::LockHeldAcrossCall, "t", &spans));
+}
+
+#[test]
+fn a_call_that_overran_a_short_timeout_on_a_busy_machine_is_no_long_timeout() {
+    // The lock fault under load, with a pause of the scheduler: a call with a 500 ms timeout
+    // that ended 900 ms after it began, inside a lock the frontend gave up waiting for.
+    let spans = outlived_checkout(900, 500, true);
+    assert!(shows(Fault::LockHeldAcrossCall, "t", &spans));
+    assert!(!shows(Fault::TimeoutLongerThanCaller, "t", &spans));
 }
