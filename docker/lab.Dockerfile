@@ -7,9 +7,10 @@
 # Pinned by digest, like the service's image (see docker/Dockerfile on updating it).
 FROM rust:1.95-slim-bookworm@sha256:d7482085ff5b415f84dba5647ae71606650bdef00db7aeb69f4b3d170c3e4082
 
-# Python for JupyterLab; versions pinned to Debian bookworm's.
+# Python for JupyterLab, and patch for evcxr's sources (kernel-setup/evcxr-0.22.0.patch); versions
+# pinned to Debian bookworm's.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends python3=3.11.2-1+b1 python3-venv=3.11.2-1+b1 \
+    && apt-get install -y --no-install-recommends python3=3.11.2-1+b1 python3-venv=3.11.2-1+b1 patch=2.7.6-7+deb12u1 \
     && rm -rf /var/lib/apt/lists/*
 
 # A plain user owns the lab; cargo and evcxr keep their caches in its home.

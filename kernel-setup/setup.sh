@@ -6,10 +6,13 @@
 #   kernel-setup/setup.sh --check  report what is installed and what is missing; change nothing
 #
 # What it sets up:
-#   - evcxr_jupyter (the Rust Jupyter kernel), pinned, built with `cargo install --locked`
+#   - evcxr_jupyter (the Rust Jupyter kernel), pinned, built with `cargo install --locked` from
+#     its crates.io sources with the lab's patch (kernel-setup/evcxr-0.22.0.patch says what it
+#     changes and why)
 #   - .venv/ with JupyterLab and the notebook runner, pinned in kernel-setup/requirements.txt
-#   - the kernel registered for Jupyter under the name "rust", compiling under
-#     /var/tmp/tracing-lab-$UID/ with the cargo configuration there (see KERNEL_HOME below)
+#   - the kernel registered for Jupyter under the name "rust", started by kernel-setup/rust-kernel
+#     in a compile folder that stays, under /var/tmp/tracing-lab-$UID/ with the cargo
+#     configuration there (see KERNEL_HOME below)
 #   - evcxr's compiled-dependency cache turned on (`:cache` in evcxr's init.evcxr, with `:opt 0`
 #     and `:offline 1`) and warmed with every crate the notebooks ask for, tracelab included, so
 #     that the first `:dep` cell of a notebook is quick
@@ -17,12 +20,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 EVCXR_VERSION=0.22.0
+# The crates evcxr_jupyter is built from, with their sha256 as crates.io's index gives it.
+EVCXR_CRATES=(
+    "evcxr ee69caeeefc311959b85962458e370d8eccb165123edbc5270134aaee6d7ed80"
+    "evcxr_jupyter 3ce0d7b3058f68a9673df4f1266b641942fea0ec131881d095306e509a382764"
+)
+EVCXR_PATCH=kernel-setup/evcxr-$EVCXR_VERSION.patch
 CACHE_MIB=4096
 VENV=.venv
 EVCXR_CONFIG_DIR="${XDG_CONFIG_HOME:-$HOME/.config}/evcxr"
-# Where the lab's kernels compile: each kernel in a temporary folder of its own under kernels/
-# (the kernel's TMPDIR, set in its kernel.json), and the warming kernels in folders that stay,
-# under evcxr-warm/ (kernel-setup/warm_cache.py says why the cache needs them). Not under the home
+# Where the lab's kernels compile: each kernel in a numbered folder under kernels/ that it holds
+# while it runs and the next kernel reuses (kernel-setup/rust-kernel says why), and the warming
+# kernels in folders that stay, under evcxr-warm/ (kernel-setup/warm_cache.py says why the cache
+# needs them). Not under the home
 # folder: warm_cache.py says why too. The cargo configuration above both folders compiles tracelab,
 # the notebooks' path dependency, without incremental compilation: evcxr 0.22 caches no crate that
 # is compiled incrementally (that is how it tells a local crate from a downloaded one), and cargo
@@ -35,40 +45,95 @@ WARM_DIR="$KERNEL_HOME/evcxr-warm"
 # lab: another clone with the same lessons and tracelab (a CI run's, say) finds it warm too.
 WARM_STAMP="$KERNEL_HOME/warm-key"
 KERNEL_TMPDIR="$KERNEL_HOME/kernels"
+# What the installed evcxr_jupyter was built from: its version and the patch's checksum.
+EVCXR_BUILT="$KERNEL_HOME/evcxr-built-from"
 CARGO_SETTINGS='[profile.dev.package.tracelab]
 incremental = false'
 
 say() { printf 'kernel-setup: %s\n' "$*"; }
 die() { printf 'kernel-setup: error: %s\n' "$*" >&2; exit 1; }
 
-# evcxr_jupyter has no --version; cargo's list of installed binaries knows it.
-installed_evcxr_version() {
-    command -v evcxr_jupyter >/dev/null || return 0
-    cargo install --list 2>/dev/null | sed -n 's/^evcxr_jupyter v\([0-9.]*\):$/\1/p'
+evcxr_build_key() {
+    echo "evcxr_jupyter $EVCXR_VERSION, patch $(sha256sum < "$EVCXR_PATCH" | cut -c1-16)"
 }
 
-# True when version $1 >= version $2.
-version_at_least() {
-    [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n1)" = "$2" ]
+# True when the evcxr_jupyter on PATH is the one this script builds: cargo installed it from a
+# folder (not from crates.io) and the version and patch it was built with are today's.
+evcxr_installed() {
+    command -v evcxr_jupyter >/dev/null &&
+        cargo install --list 2>/dev/null | grep -q "^evcxr_jupyter v$EVCXR_VERSION (.*):$" &&
+        [ "$(cat "$EVCXR_BUILT" 2>/dev/null)" = "$(evcxr_build_key)" ]
 }
 
-# True when Jupyter lists the "rust" kernel and it compiles under $KERNEL_TMPDIR.
+# Downloads evcxr's and evcxr_jupyter's sources from crates.io into folder $1, checks them against
+# the checksums above, and applies the lab's patch.
+evcxr_sources() {
+    local folder=$1 crate name sha256
+    for crate in "${EVCXR_CRATES[@]}"; do
+        read -r name sha256 <<< "$crate"
+        python3 - "$name" "$EVCXR_VERSION" "$sha256" "$folder/$name.crate" <<'PY' || return 1
+import hashlib, sys, urllib.request
+name, version, sha256, target = sys.argv[1:]
+url = f"https://static.crates.io/crates/{name}/{name}-{version}.crate"
+try:
+    data = urllib.request.urlopen(url, timeout=60).read()
+except OSError as error:
+    sys.exit(f"could not download {url}: {error}")
+if hashlib.sha256(data).hexdigest() != sha256:
+    sys.exit(f"{url} does not have the sha256 crates.io's index gives ({sha256})")
+open(target, "wb").write(data)
+PY
+        tar -xzf "$folder/$name.crate" -C "$folder" || return 1
+    done
+    patch --quiet --directory="$folder" -p1 < "$EVCXR_PATCH"
+}
+
+build_evcxr() {
+    command -v patch >/dev/null || die "patch not found: install it (Debian, Ubuntu: sudo apt-get install patch), then run this again"
+    local folder="$KERNEL_HOME/evcxr-source"
+    rm -rf "$folder"
+    mkdir -p "$folder" || die "could not create $folder"
+    evcxr_sources "$folder" || die "could not get evcxr $EVCXR_VERSION's sources from crates.io and patch them with $EVCXR_PATCH"
+    cargo install --locked --force --path "$folder/evcxr_jupyter-$EVCXR_VERSION" --target-dir "$folder/target" ||
+        die "cargo could not build evcxr_jupyter $EVCXR_VERSION (sources in $folder)"
+    evcxr_build_key > "$EVCXR_BUILT"
+    rm -rf "$folder"
+}
+
+# True when Jupyter lists the "rust" kernel, started by this clone's kernel-setup/rust-kernel,
+# with its TMPDIR under $KERNEL_TMPDIR.
 kernel_registered() {
     [ -x "$VENV/bin/jupyter" ] && "$VENV/bin/jupyter" kernelspec list --json 2>/dev/null |
         "$VENV/bin/python" -c '
-import json, sys
+import json, pathlib, sys
 rust = json.load(sys.stdin)["kernelspecs"].get("rust")
-sys.exit(0 if rust and rust["spec"].get("env", {}).get("TMPDIR") == sys.argv[1] else 1)' "$KERNEL_TMPDIR"
+if not rust:
+    sys.exit(1)
+launcher = pathlib.Path(rust["resource_dir"]) / "rust-kernel"
+sys.exit(
+    0
+    if rust["spec"].get("env", {}).get("TMPDIR") == sys.argv[1]
+    and rust["spec"]["argv"][0] == str(launcher)
+    and launcher.is_file()
+    and launcher.read_bytes() == pathlib.Path(sys.argv[2]).read_bytes()
+    else 1
+)' "$KERNEL_TMPDIR" kernel-setup/rust-kernel
 }
 
-# Sets the kernel's TMPDIR in the kernel.json that `evcxr_jupyter --install` wrote.
-set_kernel_tmpdir() {
+# Has the kernel.json that `evcxr_jupyter --install` wrote start the kernel with
+# kernel-setup/rust-kernel (copied beside it), with TMPDIR under $KERNEL_TMPDIR.
+set_kernel_launcher() {
     "$VENV/bin/jupyter" kernelspec list --json | "$VENV/bin/python" -c '
-import json, pathlib, sys
-spec_file = pathlib.Path(json.load(sys.stdin)["kernelspecs"]["rust"]["resource_dir"]) / "kernel.json"
+import json, pathlib, shutil, sys
+folder = pathlib.Path(json.load(sys.stdin)["kernelspecs"]["rust"]["resource_dir"])
+launcher = folder / "rust-kernel"
+shutil.copyfile(sys.argv[2], launcher)
+launcher.chmod(0o755)
+spec_file = folder / "kernel.json"
 spec = json.loads(spec_file.read_text())
+spec["argv"] = [str(launcher), *spec["argv"][1:]]
 spec.setdefault("env", {})["TMPDIR"] = sys.argv[1]
-spec_file.write_text(json.dumps(spec, indent=2) + "\n")' "$KERNEL_TMPDIR"
+spec_file.write_text(json.dumps(spec, indent=2) + "\n")' "$KERNEL_TMPDIR" kernel-setup/rust-kernel
 }
 
 kernel_folders_ready() {
@@ -157,7 +222,7 @@ warm_key() {
 }
 
 check() {
-    local missing=0 version
+    local missing=0
     if command -v cargo >/dev/null; then
         say "ok       cargo: $(cargo --version)"
     else
@@ -168,11 +233,10 @@ check() {
     else
         say "MISSING  python3"; missing=1
     fi
-    version=$(installed_evcxr_version)
-    if [ -n "$version" ] && version_at_least "$version" "$EVCXR_VERSION"; then
-        say "ok       evcxr_jupyter $version"
+    if evcxr_installed; then
+        say "ok       $(evcxr_build_key)"
     else
-        say "MISSING  evcxr_jupyter $EVCXR_VERSION (found: ${version:-none})"; missing=1
+        say "MISSING  $(evcxr_build_key) (found: $(cat "$EVCXR_BUILT" 2>/dev/null || echo none))"; missing=1
     fi
     if requirements_met && nbgrader_ui_off; then
         say "ok       JupyterLab $("$VENV/bin/jupyter-lab" --version), nbgrader and the notebook runner in $VENV/"
@@ -180,9 +244,9 @@ check() {
         say "MISSING  $VENV/ does not have the versions in kernel-setup/requirements.txt (with nbgrader's UI off)"; missing=1
     fi
     if kernel_registered; then
-        say "ok       Jupyter kernel 'rust' registered, compiling in $KERNEL_TMPDIR"
+        say "ok       Jupyter kernel 'rust' registered, started by kernel-setup/rust-kernel, compiling in $KERNEL_TMPDIR"
     else
-        say "MISSING  Jupyter kernel 'rust' (compiling in $KERNEL_TMPDIR)"; missing=1
+        say "MISSING  Jupyter kernel 'rust' (started by kernel-setup/rust-kernel, compiling in $KERNEL_TMPDIR)"; missing=1
     fi
     if kernel_folders_ready; then
         say "ok       $KERNEL_HOME/.cargo/config.toml"
@@ -229,14 +293,12 @@ setup() {
     fi
 
     say "[2/5] the Rust kernel, evcxr_jupyter $EVCXR_VERSION"
-    local version
-    version=$(installed_evcxr_version)
-    if [ -n "$version" ] && version_at_least "$version" "$EVCXR_VERSION"; then
-        say "      evcxr_jupyter $version is installed"
+    if evcxr_installed; then
+        say "      installed: $(evcxr_build_key)"
     else
-        say "      building evcxr_jupyter $EVCXR_VERSION from crates.io (found: ${version:-none})."
+        say "      building $(evcxr_build_key) from crates.io's sources (found: $(cat "$EVCXR_BUILT" 2>/dev/null || echo none))."
         say "      This compiles 340 crates: about 7 minutes on 2 cores, once (cargo counts them below)."
-        cargo install evcxr_jupyter --version "$EVCXR_VERSION" --locked
+        build_evcxr
         command -v evcxr_jupyter >/dev/null || die "evcxr_jupyter was built but is not on PATH: add ~/.cargo/bin to PATH"
     fi
     if [ -n "$pip_job" ]; then
@@ -253,9 +315,9 @@ setup() {
         say "      the 'rust' kernel is registered"
     else
         evcxr_jupyter --install >/dev/null
-        set_kernel_tmpdir
-        kernel_registered || die "evcxr_jupyter --install ran but Jupyter does not list a 'rust' kernel compiling in $KERNEL_TMPDIR"
-        say "      registered the 'rust' kernel, compiling in $KERNEL_TMPDIR"
+        set_kernel_launcher
+        kernel_registered || die "evcxr_jupyter --install ran but Jupyter does not list a 'rust' kernel started by kernel-setup/rust-kernel"
+        say "      registered the 'rust' kernel, started by kernel-setup/rust-kernel, compiling in $KERNEL_TMPDIR"
     fi
 
     say "[4/5] evcxr's start-up file"
