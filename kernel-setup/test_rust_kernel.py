@@ -5,6 +5,7 @@
 - In a folder a previous kernel left, the first `:dep` cell finds the crates compiled: it takes
   nothing from evcxr's cache (no cache entry of tracelab is hit; test_kernel_cache.py shows a
   kernel in a new folder taking tracelab from it).
+- A folder given in EVCXR_TMPDIR (kernel-setup/warm_cache.py's) is used as it is.
 - With no folder free, the kernel does not start and says why.
 """
 
@@ -19,9 +20,9 @@ from test_kernel_cache import run_the_first_cell_of_lesson_01, tracelab_hits
 HERE = Path(__file__).resolve().parent
 
 
-def start_kernel(folders):
+def start_kernel(folders, **env):
     manager = KernelManager(kernel_name="rust")
-    manager.start_kernel(env={**os.environ, "KERNEL_FOLDERS": str(folders)})
+    manager.start_kernel(env={**os.environ, "KERNEL_FOLDERS": str(folders), **env})
     client = manager.client()
     client.start_channels()
     client.wait_for_ready(timeout=120)
@@ -66,6 +67,17 @@ def test_kernels_at_once_compile_in_folders_of_their_own_and_a_later_one_reuses_
             stop(third, third_client)
     finally:
         stop(first, first_client)
+
+
+def test_a_folder_given_in_evcxr_tmpdir_is_the_one_the_kernel_compiles_in(kernel_folders):
+    # kernel-setup/warm_cache.py gives each set of crates a folder of its own so.
+    given = kernel_folders / "given"
+    manager, client = start_kernel(kernel_folders, EVCXR_TMPDIR=str(given))
+    try:
+        assert compile_folder(client) == given
+    finally:
+        stop(manager, client)
+    assert not (kernel_folders / "1").exists()
 
 
 def test_in_a_folder_a_kernel_left_the_first_dep_cell_finds_the_crates_compiled(kernel_folders):
