@@ -213,9 +213,10 @@ LESSONS=notebooks/solved/en
 # Every `:dep` line of every lesson, tracelab's source, and the evcxr version: what the warm cache
 # is for.
 warm_key() {
-    # "warm-folders": the cache is warmed in folders that stay (kernel-setup/warm_cache.py says why).
+    # "warm-folders": the cache is warmed in folders that stay (kernel-setup/warm_cache.py says why);
+    # "first-kernel-folder": and the kernels' first compile folder is filled (warm_cache.py too).
     {
-        echo "$EVCXR_VERSION warm-folders $CARGO_SETTINGS"
+        echo "$EVCXR_VERSION warm-folders first-kernel-folder $CARGO_SETTINGS"
         cat "$LESSONS"/*.ipynb | grep -o ':dep .*' | sort -u
         find tracelab/Cargo.toml tracelab/src -type f | sort | xargs cat
     } | sha256sum | cut -c1-16
