@@ -57,6 +57,20 @@ async function waitForJupyter(url, deadline) {
   throw new Error(`JupyterLab did not answer ${url} in time`);
 }
 
+/** One line per code cell of `panel`: its prompt (`[3]` ran, `[*]` running or queued, `[ ]` not
+ *  run), its first source line, and the start of its last output, so that a run that stops
+ *  says where and why. */
+async function describeCells(panel) {
+  const cells = await panel.locator(".jp-CodeCell").evaluateAll((elements) => elements.map((cell) => {
+    const prompt = cell.querySelector(".jp-InputPrompt")?.textContent?.trim() ?? "?";
+    const source = cell.querySelector(".jp-InputArea-editor")?.textContent?.split("\n")[0] ?? "";
+    const outputs = cell.querySelectorAll(".jp-OutputArea-output");
+    const last = outputs.length > 0 ? outputs[outputs.length - 1].textContent : "";
+    return `${prompt.padEnd(6)} ${source.slice(0, 50).padEnd(50)} | ${last.replace(/\s+/g, " ").slice(0, 120)}`;
+  }));
+  return cells.join("\n");
+}
+
 /** Opens `notebook` (a path under notebooks/), runs all its cells from the Run menu's
  *  `runAllCells` item (its label in the lab's language), and waits until an output shows
  *  `lastOutput`. Returns the page's output areas. */
@@ -72,7 +86,11 @@ async function runAll(page, base, token, notebook, title, lastOutput, runAllCell
   await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
   await page.locator(".lm-Menu-itemLabel", { hasText: new RegExp(`^${runAllCells}$`) }).click();
   const outputs = panel.locator(".jp-OutputArea-output");
-  await outputs.filter({ hasText: lastOutput }).first().waitFor({ timeout: RUN_TIMEOUT_MS });
+  try {
+    await outputs.filter({ hasText: lastOutput }).first().waitFor({ timeout: RUN_TIMEOUT_MS });
+  } catch (error) {
+    throw new Error(`${notebook}: "${lastOutput}" never showed; the code cells then:\n${await describeCells(panel)}`, { cause: error });
+  }
   assert.equal(
     await outputs.filter({ hasText: "panicked" }).count(), 0, `${notebook}: no cell panicked`,
   );
