@@ -80,8 +80,8 @@ async function runAll(page, base, token, notebook, title, lastOutput, runAllCell
   await panel.locator(".jp-RenderedMarkdown h1", { hasText: title }).first().waitFor({ timeout: 60_000 });
   await panel.locator(".jp-Toolbar-kernelName", { hasText: "Rust" }).first().waitFor({ timeout: 60_000 });
   // The Run menu acts on the notebook that last had the focus, which after a page load can be
-  // another tab JupyterLab restored: in one run, Run All Cells ran no cell of the notebook opened
-  // here. A click on its title gives it the focus first.
+  // another tab JupyterLab restored (notebook 00's, when 01 opens): a click on its title gives it
+  // the focus first.
   await panel.locator(".jp-RenderedMarkdown h1", { hasText: title }).first().click();
   await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
   await page.locator(".lm-Menu-itemLabel", { hasText: new RegExp(`^${runAllCells}$`) }).click();
