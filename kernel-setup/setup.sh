@@ -57,12 +57,17 @@ evcxr_build_key() {
     echo "evcxr_jupyter $EVCXR_VERSION, patch $(sha256sum < "$EVCXR_PATCH" | cut -c1-16)"
 }
 
+# The build key the installed evcxr_jupyter was built with, or "none".
+evcxr_built_from() {
+    cat "$EVCXR_BUILT" 2>/dev/null || echo none
+}
+
 # True when the evcxr_jupyter on PATH is the one this script builds: cargo installed it from a
 # folder (not from crates.io) and the version and patch it was built with are today's.
 evcxr_installed() {
     command -v evcxr_jupyter >/dev/null &&
         cargo install --list 2>/dev/null | grep -q "^evcxr_jupyter v$EVCXR_VERSION (.*):$" &&
-        [ "$(cat "$EVCXR_BUILT" 2>/dev/null)" = "$(evcxr_build_key)" ]
+        [ "$(evcxr_built_from)" = "$(evcxr_build_key)" ]
 }
 
 # Downloads evcxr's and evcxr_jupyter's sources from crates.io into folder $1, checks them against
@@ -237,7 +242,7 @@ check() {
     if evcxr_installed; then
         say "ok       $(evcxr_build_key)"
     else
-        say "MISSING  $(evcxr_build_key) (found: $(cat "$EVCXR_BUILT" 2>/dev/null || echo none))"; missing=1
+        say "MISSING  $(evcxr_build_key) (found: $(evcxr_built_from))"; missing=1
     fi
     if requirements_met && nbgrader_ui_off; then
         say "ok       JupyterLab $("$VENV/bin/jupyter-lab" --version), nbgrader and the notebook runner in $VENV/"
@@ -297,7 +302,7 @@ setup() {
     if evcxr_installed; then
         say "      installed: $(evcxr_build_key)"
     else
-        say "      building $(evcxr_build_key) from crates.io's sources (found: $(cat "$EVCXR_BUILT" 2>/dev/null || echo none))."
+        say "      building $(evcxr_build_key) from crates.io's sources (found: $(evcxr_built_from))."
         say "      This compiles 340 crates: about 7 minutes on 2 cores, once (cargo counts them below)."
         build_evcxr
         command -v evcxr_jupyter >/dev/null || die "evcxr_jupyter was built but is not on PATH: add ~/.cargo/bin to PATH"
